@@ -1,0 +1,73 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # Zenith Online ELT
+# MAGIC Bronze → silver → gold → analytics, in order. Runs as a notebook, as a Databricks job task
+# MAGIC (parameters `catalog`, `layers`, `full_refresh`) and locally as `python ELT.py [--layers ...] [--full-refresh]`.
+# MAGIC The logic lives in the `zenith` package; each cell makes one call into it.
+
+# COMMAND ----------
+
+# MAGIC %md ## Configuration
+# MAGIC Widgets in a workspace, command-line flags on a laptop.
+
+# COMMAND ----------
+
+from zenith import elt
+
+params = elt.read_params(globals().get("dbutils"))
+run = elt.PipelineRun.start(params)
+print(f"run {run.run_id}: layers {', '.join(params.layers)}; catalog {run.config.catalog}")
+
+# COMMAND ----------
+
+# MAGIC %md ## Bronze
+# MAGIC Auto Loader ingestion of the landed events, customers and products into Delta.
+
+# COMMAND ----------
+
+bronze_reports = run.bronze()
+
+# COMMAND ----------
+
+# MAGIC %md ## Silver
+# MAGIC Quarantine, 3-minute watermark, deduplication, product and customer joins, region.
+
+# COMMAND ----------
+
+silver_report = run.silver()
+
+# COMMAND ----------
+
+# MAGIC %md ## Gold
+# MAGIC Salted daily product performance with a revenue rank, and the customer purchase summary.
+
+# COMMAND ----------
+
+gold_report = run.gold()
+
+# COMMAND ----------
+
+# MAGIC %md ## Data quality
+# MAGIC Silver events whose region is NULL: their customer is unknown.
+
+# COMMAND ----------
+
+if gold_report is not None:
+    print(f"data quality: {gold_report.null_region_events} events with a NULL region")
+
+# COMMAND ----------
+
+# MAGIC %md ## Analytics
+# MAGIC Top products on the latest day, daily revenue per category, top customers.
+
+# COMMAND ----------
+
+elt.show_answers(run.analytics(), globals().get("display"))
+
+# COMMAND ----------
+
+# MAGIC %md ## Summary
+
+# COMMAND ----------
+
+print(run.summary())

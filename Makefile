@@ -1,0 +1,44 @@
+# Zenith Online. `make run` and `make test` do all the set-up themselves.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: help install run test lint fmt bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required: set PYTHON=python3.11")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+install: $(STAMP) ## Create .venv and install the pinned dependencies (once)
+
+run: install ## Set up the local lakehouse, generate demo data if empty, run ELT.py
+	$(VENV)/bin/zenith setup
+	$(VENV)/bin/zenith generate --if-empty
+	$(PY) ELT.py
+
+test: install ## Run the whole test suite
+	$(PY) -m pytest
+
+lint: install ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: install ## Format and auto-fix with ruff
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install ## Run the benchmarks
+	$(PY) benchmarks/bench_generator.py
+
+clean: ## Remove the local lakehouse, caches and .venv
+	rm -rf lakehouse .pytest_cache .ruff_cache $(VENV) *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,240 @@
+"""Bronze: land the raw files in Delta tables unchanged, traceable to their file, nothing lost.
+
+Events arrive as a stream (Auto Loader on Databricks, Spark's file source locally); customers
+and products are small batch snapshots that overwrite their tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from zenith import config as names
+from zenith.config import Config, on_databricks
+from zenith.errors import ZenithError
+from zenith.streams import observed_metrics, write_available_now
+from zenith.tables import overwrite_table, read_table
+
+CORRUPT = "_corrupt_record"
+EVENT_SCHEMA = (
+    "event_id STRING, event_timestamp STRING, user_id INT, event_type STRING, "
+    f"product_id INT, session_id STRING, {CORRUPT} STRING"
+)
+CUSTOMER_COLUMNS = ("customer_id", "signup_date", "location")
+CUSTOMER_SCHEMA = f"customer_id INT, signup_date STRING, location STRING, {CORRUPT} STRING"
+# Parquet column -> (accepted Arrow type names, the bronze type it is cast to)
+PRODUCT_COLUMNS = {
+    "product_id": (("int8", "int16", "int32", "int64"), "int"),
+    "product_name": (("string", "large_string"), "string"),
+    "category": (("string", "large_string"), "string"),
+    "price": (("float", "double", "halffloat"), "double"),
+}
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one bronze load did: files read, rows written, and rows with a problem by kind."""
+
+    table: str
+    files: int
+    rows: int
+    problems: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        issues = ", ".join(f"{k}={v}" for k, v in self.problems.items()) or "none"
+        return (
+            f"{self.table}: {self.files} files, {self.rows} rows (problems: {issues}) in {self.seconds:.1f}s"
+        )
+
+
+# --- Transformations --------------------------------------------------------------------------
+def parse_event_time(raw: Column) -> Column:
+    """The event time as a timestamp, or NULL when unparsable (never an ANSI-mode error)."""
+    return F.try_to_timestamp(raw)
+
+
+def source_file() -> Column:
+    """The path of the file a row came from."""
+    return F.col("_metadata.file_path")
+
+
+def with_event_metadata(raw_events: DataFrame) -> DataFrame:
+    """Raw events plus ``event_dt``, the source file and the ingestion time; every row kept."""
+    return raw_events.select(
+        "event_id",
+        "event_timestamp",
+        parse_event_time(F.col("event_timestamp")).alias("event_dt"),
+        "user_id",
+        "event_type",
+        "product_id",
+        "session_id",
+        CORRUPT,
+        source_file().alias("source_file"),
+        F.current_timestamp().alias("ingestion_timestamp"),
+    )
+
+
+def event_metrics(events: DataFrame) -> DataFrame:
+    """Count each micro-batch's rows, files and problem rows as observed metrics."""
+    is_corrupt = F.col(CORRUPT).isNotNull()
+    return events.observe(
+        "bronze_events",
+        F.count(F.lit(1)).alias("rows"),
+        F.collect_set("source_file").alias("files"),
+        F.count_if(is_corrupt).alias("corrupt_records"),
+        F.count_if(~is_corrupt & F.col("event_dt").isNull()).alias("bad_timestamps"),
+        F.count_if(~is_corrupt & F.col("event_id").isNull()).alias("missing_event_ids"),
+    )
+
+
+def with_batch_metadata(raw: DataFrame) -> DataFrame:
+    """A batch snapshot plus its source file and ingestion time."""
+    return raw.withColumn("source_file", source_file()).withColumn(
+        "ingestion_timestamp", F.current_timestamp()
+    )
+
+
+# --- Events stream ----------------------------------------------------------------------------
+def read_event_stream(spark: SparkSession, config: Config) -> DataFrame:
+    """The landing events as a stream: Auto Loader on Databricks, the file source locally."""
+    landing = config.events_landing
+    if on_databricks():
+        reader = (
+            spark.readStream.format("cloudFiles")
+            .option("cloudFiles.format", "json")
+            .option("cloudFiles.schemaLocation", str(config.schema_location(names.BRONZE_EVENTS)))
+        )
+    else:
+        if not landing.is_dir():
+            raise ZenithError(
+                f"no event landing folder at {landing}: run 'zenith setup' and 'zenith generate'"
+            )
+        reader = spark.readStream.format("json")
+    return (
+        reader.schema(EVENT_SCHEMA)
+        .option("mode", "PERMISSIVE")
+        .option("columnNameOfCorruptRecord", CORRUPT)
+        .option("multiLine", str(config.json_array).lower())
+        .load(str(landing))
+    )
+
+
+def ingest_events(spark: SparkSession, config: Config) -> IngestReport:
+    """Append newly landed event files to ``bronze_user_events``; re-running adds nothing."""
+    started = time.monotonic()
+    stream = read_event_stream(spark, config).transform(with_event_metadata).transform(event_metrics)
+    query = write_available_now(stream, config, names.BRONZE_EVENTS, "bronze_user_events")
+    batches = observed_metrics(query, "bronze_events")
+    files = set().union(*(batch["files"] for batch in batches)) if batches else set()
+    problem_keys = ("corrupt_records", "bad_timestamps", "missing_event_ids")
+    return IngestReport(
+        table=names.BRONZE_EVENTS.name,
+        files=len(files),
+        rows=sum(batch["rows"] for batch in batches),
+        problems={key: sum(batch[key] for batch in batches) for key in problem_keys},
+        seconds=time.monotonic() - started,
+    )
+
+
+# --- Customers and products (batch) -------------------------------------------------------------
+def _landed_files(folder: Path, pattern: str, what: str) -> list[Path]:
+    files = sorted(p for p in folder.glob(pattern) if not p.name.startswith((".", "_")))
+    if not files:
+        raise ZenithError(f"no {what} files ({pattern}) in {folder}: run 'zenith generate' first")
+    return files
+
+
+def check_customer_headers(files: list[Path]) -> None:
+    """Fail, naming the file, if a CSV header is not exactly the expected columns."""
+    for path in files:
+        with path.open(newline="") as handle:
+            header = next(csv.reader(handle), [])
+        if tuple(h.strip() for h in header) != CUSTOMER_COLUMNS:
+            raise ZenithError(
+                f"{path}: header {','.join(header) or '(empty)'} does not match the expected columns "
+                f"{','.join(CUSTOMER_COLUMNS)}"
+            )
+
+
+def ingest_customers(spark: SparkSession, config: Config) -> IngestReport:
+    """Overwrite ``bronze_customer_profiles`` from the landed CSV files.
+
+    Rows whose ``customer_id`` is not an integer are kept with their raw line in
+    ``_corrupt_record`` and counted, not silently loaded as NULL keys.
+    """
+    started = time.monotonic()
+    files = _landed_files(config.customers_landing, "*.csv", "customer")
+    check_customer_headers(files)
+    raw = (
+        spark.read.schema(CUSTOMER_SCHEMA)
+        .option("header", "true")
+        .option("mode", "PERMISSIVE")
+        .option("columnNameOfCorruptRecord", CORRUPT)
+        .csv([str(f) for f in files])
+    )
+    overwrite_table(raw.transform(with_batch_metadata), config, names.BRONZE_CUSTOMERS)
+    written = read_table(spark, config, names.BRONZE_CUSTOMERS)
+    counts = written.agg(F.count(F.lit(1)).alias("rows"), F.count(CORRUPT).alias("bad")).first()
+    return IngestReport(
+        names.BRONZE_CUSTOMERS.name,
+        len(files),
+        counts["rows"],
+        {"non_integer_customer_id": counts["bad"]},
+        time.monotonic() - started,
+    )
+
+
+def check_product_schema(files: list[Path]) -> None:
+    """Fail, naming the file and column, if a Parquet file lacks a column or has a wrong type."""
+    for path in files:
+        try:
+            schema = pq.read_schema(path)
+        except Exception as exc:  # pyarrow raises several types for a non-Parquet file
+            raise ZenithError(f"{path}: not a readable Parquet file ({exc})") from None
+        for column, (accepted, _) in PRODUCT_COLUMNS.items():
+            if column not in schema.names:
+                raise ZenithError(
+                    f"{path}: column {column} is missing (expected {', '.join(PRODUCT_COLUMNS)})"
+                )
+            actual = str(schema.field(column).type)
+            if actual not in accepted:
+                raise ZenithError(
+                    f"{path}: column {column} has type {actual}, expected one of {', '.join(accepted)}"
+                )
+
+
+def ingest_products(spark: SparkSession, config: Config) -> IngestReport:
+    """Overwrite ``bronze_product_details`` from the landed Parquet files."""
+    started = time.monotonic()
+    files = _landed_files(config.products_landing, "*.parquet", "product")
+    check_product_schema(files)
+    raw = spark.read.parquet(*[str(f) for f in files])
+    typed = raw.select(
+        *[
+            F.col(column).cast(bronze_type).alias(column)
+            for column, (_, bronze_type) in PRODUCT_COLUMNS.items()
+        ],
+        source_file().alias("source_file"),
+        F.current_timestamp().alias("ingestion_timestamp"),
+    )
+    overwrite_table(typed, config, names.BRONZE_PRODUCTS)
+    rows = read_table(spark, config, names.BRONZE_PRODUCTS).count()
+    return IngestReport(names.BRONZE_PRODUCTS.name, len(files), rows, {}, time.monotonic() - started)
+
+
+def run_bronze(spark: SparkSession, config: Config, log: Callable[[str], None] = print) -> list[IngestReport]:
+    """Load customers, products and new events into bronze; log one line per table."""
+    reports = []
+    for ingest in (ingest_customers, ingest_products, ingest_events):
+        report = ingest(spark, config)
+        log(f"bronze  {report}")
+        reports.append(report)
+    return reports

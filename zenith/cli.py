@@ -1,0 +1,224 @@
+"""The ``zenith`` command: every parameter is parsed here, then the package does the work."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from zenith.config import CATALOG, Config
+from zenith.elt import add_run_arguments
+from zenith.errors import ZenithError
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a number >= 1, got 0")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a rate between 0 and 1, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a rate between 0 and 1, got {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def _add_global_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lakehouse", help="local lakehouse folder (default: $ZENITH_LAKEHOUSE or ./lakehouse)"
+    )
+    parser.add_argument("--catalog", default=CATALOG, help=f"Unity Catalog catalog (default: {CATALOG})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="zenith", description=__doc__)
+    parser.add_argument(
+        "--lakehouse", help="local lakehouse folder (default: $ZENITH_LAKEHOUSE or ./lakehouse)"
+    )
+    parser.add_argument("--catalog", default=CATALOG, help=f"Unity Catalog catalog (default: {CATALOG})")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    sub.add_parser("setup", help="create the catalog, schemas and volumes (idempotent)").set_defaults(
+        func=cmd_setup
+    )
+
+    gen = sub.add_parser(
+        "generate", help="write demo customers, products and events into the landing volumes"
+    )
+    gen.set_defaults(func=cmd_generate)
+    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--customers", type=_positive_int, default=200)
+    gen.add_argument("--products", type=_positive_int, default=50)
+    gen.add_argument("--events", type=_non_negative_int, default=20_000, help="events per batch")
+    gen.add_argument("--files", type=_positive_int, default=10, help="event files per batch")
+    gen.add_argument("--batches", type=_positive_int, default=1, help="batches of event files to write")
+    gen.add_argument("--interval", type=_non_negative_float, default=0.0, help="seconds between batches")
+    gen.add_argument("--json-array", action="store_true", help="write each event file as one JSON array")
+    gen.add_argument("--if-empty", action="store_true", help="do nothing if the landing zone has data")
+    for anomaly in (
+        "duplicate",
+        "late",
+        "unknown-user",
+        "unknown-product",
+        "malformed",
+        "null-id",
+        "bad-timestamp",
+    ):
+        gen.add_argument(f"--{anomaly}-rate", type=_rate, default=None, help=f"share of {anomaly} anomalies")
+
+    run = sub.add_parser("run", help="run the pipeline (what ELT.py does)")
+    add_run_arguments(run)
+    run.set_defaults(func=cmd_run)
+
+    sql = sub.add_parser("sql", help="run Spark SQL against the local lakehouse")
+    sql.add_argument("query")
+    sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sql.set_defaults(func=cmd_sql)
+
+    from zenith.workspace import add_workspace_parser
+
+    add_workspace_parser(sub)
+    return parser
+
+
+def build_run_parser() -> argparse.ArgumentParser:
+    """The parser ``python ELT.py`` uses: the pipeline flags plus the global ones."""
+    parser = _Parser(prog="ELT.py", description="Run the Zenith Online pipeline on the local lakehouse.")
+    _add_global_arguments(parser)
+    add_run_arguments(parser)
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return Config.from_env(catalog=args.catalog, lakehouse=args.lakehouse)
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    from zenith.runtime import get_spark
+    from zenith.setup_env import setup_environment
+
+    config = _config(args)
+    steps = setup_environment(get_spark(config), config)
+    for step in steps:
+        print(step)
+    created = sum(step.created for step in steps)
+    print(
+        f"setup: created {created} objects"
+        if created
+        else "setup: everything already exists; nothing changed"
+    )
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from zenith.generator import GeneratorSettings, generate, landing_is_empty
+
+    config = _config(args)
+    if args.if_empty and not landing_is_empty(config):
+        print(f"generate: the landing zone under {config.volumes_root} already has data; nothing written")
+        return 0
+    rates = {
+        f"{name}_rate": getattr(args, f"{name}_rate")
+        for name in (
+            "duplicate",
+            "late",
+            "unknown_user",
+            "unknown_product",
+            "malformed",
+            "null_id",
+            "bad_timestamp",
+        )
+        if getattr(args, f"{name}_rate") is not None
+    }
+    settings = GeneratorSettings(
+        seed=args.seed,
+        customers=args.customers,
+        products=args.products,
+        events=args.events,
+        files=args.files,
+        batches=args.batches,
+        interval=args.interval,
+        json_array=args.json_array,
+        **rates,
+    )
+    generate(config, settings)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from zenith.elt import params_from_args, run_pipeline
+
+    run_pipeline(params_from_args(args))
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    import json
+
+    from zenith.analytics import format_table
+    from zenith.runtime import get_spark
+
+    config = _config(args)
+    spark = get_spark(config)
+    try:
+        df = spark.sql(args.query)
+    except Exception as exc:  # AnalysisException, ParseException: the user's SQL is wrong
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ZenithError(f"query failed: {first_line}") from None
+    if args.format == "json":
+        for row in df.toLocalIterator():
+            print(json.dumps(row.asDict(recursive=True), default=str))
+    elif args.format == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(df.columns)
+        writer.writerows(["" if v is None else v for v in row] for row in df.toLocalIterator())
+    else:
+        print(format_table(df))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ZenithError as exc:
+        print(f"zenith: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Every name the pipeline uses: catalog, schemas, volumes, tables and paths.
+
+No other module spells a table, schema or volume name. On Databricks tables are
+three-level Unity Catalog names; locally they live in Spark's session catalog as
+two-level names and every file sits under the local lakehouse folder
+(``$ZENITH_LAKEHOUSE``, default ``./lakehouse``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+CATALOG = "zenith_online"
+
+SYSTEM = "_system"
+LANDING = "00_landing"
+BRONZE = "01_bronze"
+SILVER = "02_silver"
+GOLD = "03_gold"
+SCHEMAS = (SYSTEM, LANDING, BRONZE, SILVER, GOLD)
+
+# (schema, volume)
+LANDING_BATCH = (LANDING, "batch")
+LANDING_STREAMING = (LANDING, "streaming")
+CHECKPOINTS = (SYSTEM, "checkpoints")
+SCHEMA_STORE = (SYSTEM, "schemas")
+VOLUMES = (LANDING_BATCH, LANDING_STREAMING, CHECKPOINTS, SCHEMA_STORE)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table's schema and name, independent of where it is stored."""
+
+    schema: str
+    name: str
+
+
+BRONZE_EVENTS = Table(BRONZE, "bronze_user_events")
+BRONZE_CUSTOMERS = Table(BRONZE, "bronze_customer_profiles")
+BRONZE_PRODUCTS = Table(BRONZE, "bronze_product_details")
+SILVER_ACTIVITY = Table(SILVER, "silver_sessionized_activity")
+SILVER_QUARANTINE = Table(SILVER, "silver_quarantine")
+GOLD_PRODUCT_PERFORMANCE = Table(GOLD, "gold_daily_product_performance")
+GOLD_CUSTOMER_SUMMARY = Table(GOLD, "customer_purchase_summary")
+RUN_METRICS = Table(SYSTEM, "run_metrics")
+TABLES = (
+    BRONZE_EVENTS,
+    BRONZE_CUSTOMERS,
+    BRONZE_PRODUCTS,
+    SILVER_ACTIVITY,
+    SILVER_QUARANTINE,
+    GOLD_PRODUCT_PERFORMANCE,
+    GOLD_CUSTOMER_SUMMARY,
+    RUN_METRICS,
+)
+
+LAKEHOUSE_ENV = "ZENITH_LAKEHOUSE"
+DEFAULT_LAKEHOUSE = "lakehouse"
+
+
+def on_databricks() -> bool:
+    """True inside a Databricks runtime (notebook, job or serverless)."""
+    return "DATABRICKS_RUNTIME_VERSION" in os.environ
+
+
+def quote(*parts: str) -> str:
+    """Backtick-quote a multi-part name: ``01_bronze`` is not a valid bare identifier."""
+    return ".".join("`" + part.replace("`", "``") + "`" for part in parts)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Where everything lives for one deployment: Databricks or a local lakehouse folder.
+
+    ``lakehouse`` is None on Databricks; locally it is the folder that holds volumes and tables.
+    """
+
+    catalog: str = CATALOG
+    lakehouse: Path | None = None
+    json_array: bool = False
+
+    def __post_init__(self) -> None:
+        if self.lakehouse is not None and not isinstance(self.lakehouse, Path):
+            object.__setattr__(self, "lakehouse", Path(self.lakehouse))
+
+    @classmethod
+    def from_env(cls, catalog: str = CATALOG, lakehouse: str | os.PathLike | None = None) -> Config:
+        """The configuration for this environment: Databricks, or the local lakehouse folder."""
+        if on_databricks():
+            return cls(catalog=catalog)
+        root = lakehouse or os.environ.get(LAKEHOUSE_ENV) or DEFAULT_LAKEHOUSE
+        return cls(catalog=catalog, lakehouse=Path(root).expanduser().resolve())
+
+    def with_(self, **changes) -> Config:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+    @property
+    def is_local(self) -> bool:
+        return self.lakehouse is not None
+
+    # --- Names -----------------------------------------------------------------------------
+    def schema_name(self, schema: str) -> str:
+        """``catalog.schema`` on Databricks, ``schema`` locally, quoted."""
+        return quote(schema) if self.is_local else quote(self.catalog, schema)
+
+    def table_name(self, table: Table) -> str:
+        """The quoted name Spark SQL and ``saveAsTable`` accept in this environment."""
+        return f"{self.schema_name(table.schema)}.{quote(table.name)}"
+
+    # --- Paths -----------------------------------------------------------------------------
+    @property
+    def volumes_root(self) -> Path:
+        """``/Volumes/<catalog>`` on Databricks, ``$ZENITH_LAKEHOUSE/Volumes/<catalog>`` locally."""
+        base = self.lakehouse if self.is_local else Path("/")
+        return base / "Volumes" / self.catalog
+
+    def volume_path(self, volume: tuple[str, str], *parts: str) -> Path:
+        """A path inside a volume, e.g. ``volume_path(LANDING_BATCH, "customers")``."""
+        schema, name = volume
+        return self.volumes_root.joinpath(schema, name, *parts)
+
+    @property
+    def customers_landing(self) -> Path:
+        return self.volume_path(LANDING_BATCH, "customers")
+
+    @property
+    def products_landing(self) -> Path:
+        return self.volume_path(LANDING_BATCH, "products")
+
+    @property
+    def events_landing(self) -> Path:
+        return self.volume_path(LANDING_STREAMING, "user_events")
+
+    def checkpoint(self, table: Table) -> Path:
+        """The streaming checkpoint folder of the query that writes ``table``."""
+        return self.volume_path(CHECKPOINTS, table.schema, table.name)
+
+    def schema_location(self, table: Table) -> Path:
+        """Auto Loader's schema-tracking folder for the stream that writes ``table``."""
+        return self.volume_path(SCHEMA_STORE, table.schema, table.name)
+
+    def schema_path(self, schema: str) -> Path | None:
+        """The folder behind a local schema; None on Databricks."""
+        return self.lakehouse / "warehouse" / schema if self.is_local else None
+
+    def table_path(self, table: Table) -> Path | None:
+        """Where a local table's Delta files live; None on Databricks (managed tables)."""
+        return self.schema_path(table.schema) / table.name if self.is_local else None

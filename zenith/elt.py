@@ -1,0 +1,233 @@
+"""The pipeline run behind ``ELT.py``: parameters, the layers in order, and a summary.
+
+``ELT.py`` is a Databricks notebook whose cells call this module, so the same file runs as a
+notebook, as a Databricks job task and as ``python ELT.py`` on a laptop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from pyspark.sql import DataFrame, SparkSession
+
+from zenith import analytics, bronze, gold, silver
+from zenith import config as names
+from zenith.config import CATALOG, Config
+from zenith.errors import ZenithError
+from zenith.run_metrics import new_run_id, record_metrics
+from zenith.runtime import get_spark
+from zenith.tables import drop_table
+
+LAYERS = ("bronze", "silver", "gold", "analytics")
+LAYER_TABLES = {
+    "bronze": (names.BRONZE_EVENTS, names.BRONZE_CUSTOMERS, names.BRONZE_PRODUCTS),
+    "silver": (names.SILVER_ACTIVITY, names.SILVER_QUARANTINE),
+    "gold": (names.GOLD_PRODUCT_PERFORMANCE, names.GOLD_CUSTOMER_SUMMARY),
+    "analytics": (),
+}
+# The notebook widgets (and Databricks job parameters) ELT.py reads, with their defaults.
+WIDGET_DEFAULTS = {"catalog": CATALOG, "layers": ",".join(LAYERS), "full_refresh": "false"}
+WIDGETS = tuple(WIDGET_DEFAULTS)
+
+
+@dataclass(frozen=True)
+class RunParams:
+    """What to run: the catalog, which layers (always in pipeline order), and a full refresh."""
+
+    catalog: str = CATALOG
+    layers: tuple[str, ...] = LAYERS
+    full_refresh: bool = False
+    lakehouse: str | None = None
+    json_array: bool = False
+
+
+def parse_layers(text: str) -> tuple[str, ...]:
+    """The requested layers in pipeline order; an unknown name is a one-line error."""
+    requested = {part.strip().lower() for part in text.split(",") if part.strip()}
+    unknown = requested - set(LAYERS)
+    if unknown or not requested:
+        raise ZenithError(f"layers: got {text!r}, expected a comma-separated subset of {','.join(LAYERS)}")
+    return tuple(layer for layer in LAYERS if layer in requested)
+
+
+def parse_bool(name: str, text: str) -> bool:
+    """``true``/``false`` (any case) from a widget or job parameter."""
+    value = str(text).strip().lower()
+    if value not in ("true", "false"):
+        raise ZenithError(f"{name}: got {text!r}, expected true or false")
+    return value == "true"
+
+
+def params_from_widgets(dbutils) -> RunParams:
+    """Parameters from notebook widgets (created with defaults when missing) or job parameters."""
+    dbutils.widgets.text("catalog", WIDGET_DEFAULTS["catalog"], "Catalog")
+    dbutils.widgets.text("layers", WIDGET_DEFAULTS["layers"], "Layers")
+    dbutils.widgets.dropdown(
+        "full_refresh", WIDGET_DEFAULTS["full_refresh"], ["false", "true"], "Full refresh"
+    )
+    return RunParams(
+        catalog=dbutils.widgets.get("catalog").strip() or CATALOG,
+        layers=parse_layers(dbutils.widgets.get("layers")),
+        full_refresh=parse_bool("full_refresh", dbutils.widgets.get("full_refresh")),
+    )
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The pipeline's command-line flags, shared by ``zenith run`` and ``python ELT.py``."""
+    parser.add_argument(
+        "--layers", default=WIDGET_DEFAULTS["layers"], help="comma-separated layers, run in order"
+    )
+    parser.add_argument(
+        "--full-refresh", action="store_true", help="drop the layers' tables and checkpoints first"
+    )
+    parser.add_argument("--json-array", action="store_true", help="event files are JSON arrays, not JSON Lines")
+
+
+def params_from_args(args: argparse.Namespace) -> RunParams:
+    """Parameters from parsed command-line flags."""
+    return RunParams(
+        catalog=args.catalog,
+        layers=parse_layers(args.layers),
+        full_refresh=args.full_refresh,
+        lakehouse=args.lakehouse,
+        json_array=args.json_array,
+    )
+
+
+def read_params(dbutils=None, argv: Sequence[str] | None = None) -> RunParams:
+    """Widgets in a notebook or job (``dbutils`` given); command-line flags otherwise."""
+    if dbutils is not None:
+        return params_from_widgets(dbutils)
+    from zenith.cli import build_run_parser
+
+    sys.excepthook = _one_line_user_errors
+    return params_from_args(build_run_parser().parse_args(argv))
+
+
+def _one_line_user_errors(kind, error, trace) -> None:
+    """For ``python ELT.py``: a ZenithError prints one line; anything else its full traceback."""
+    if issubclass(kind, ZenithError):
+        print(f"ELT.py: error: {error}", file=sys.stderr)
+    else:
+        sys.__excepthook__(kind, error, trace)
+
+
+def require_setup(spark: SparkSession, config: Config) -> None:
+    """Fail in one line if setup has not created the pipeline's schemas."""
+    for schema in names.SCHEMAS:
+        if not spark.catalog.databaseExists(config.schema_name(schema).replace("`", "")):
+            raise ZenithError(
+                f"schema {config.schema_name(schema)} does not exist: run 'zenith setup' "
+                "(or the utils/setup_environment notebook) first"
+            )
+
+
+@dataclass(frozen=True)
+class LayerSummary:
+    layer: str
+    rows_in: int
+    rows_out: int
+    seconds: float
+
+    def __str__(self) -> str:
+        return f"{self.layer:<9} {self.rows_in:>10} {self.rows_out:>10} {self.seconds:>8.1f}s"
+
+
+@dataclass
+class PipelineRun:
+    """One run of the pipeline: each method runs a layer if it was requested, then records it."""
+
+    spark: SparkSession
+    config: Config
+    params: RunParams
+    log: Callable[[str], None] = print
+    run_id: str = field(default_factory=new_run_id)
+    summaries: list[LayerSummary] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, params: RunParams, log: Callable[[str], None] = print) -> PipelineRun:
+        """Open the session for ``params`` and, on a full refresh, drop the chosen layers' tables."""
+        config = Config.from_env(catalog=params.catalog, lakehouse=params.lakehouse).with_(
+            json_array=params.json_array
+        )
+        spark = get_spark(config, app_name="zenith-elt")
+        require_setup(spark, config)
+        run = cls(spark, config, params, log)
+        if params.full_refresh:
+            for layer in params.layers:
+                for table in LAYER_TABLES[layer]:
+                    drop_table(spark, config, table)
+            log(f"full refresh: dropped the tables and checkpoints of {', '.join(params.layers)}")
+        return run
+
+    def wants(self, layer: str) -> bool:
+        return layer in self.params.layers
+
+    def _record(self, layer: str, rows_in: int, rows_out: int, started: float) -> None:
+        summary = LayerSummary(layer, rows_in, rows_out, time.monotonic() - started)
+        self.summaries.append(summary)
+        record_metrics(
+            self.spark, self.config, self.run_id, layer, {"rows_in": rows_in, "rows_out": rows_out}
+        )
+
+    def bronze(self) -> list[bronze.IngestReport] | None:
+        if not self.wants("bronze"):
+            return None
+        started = time.monotonic()
+        reports = bronze.run_bronze(self.spark, self.config, self.log)
+        rows = sum(report.rows for report in reports)
+        self._record("bronze", rows, rows, started)
+        return reports
+
+    def silver(self) -> silver.SilverReport | None:
+        if not self.wants("silver"):
+            return None
+        started = time.monotonic()
+        report = silver.run_silver(self.spark, self.config, self.run_id, self.log)
+        self._record("silver", report.rows_read, report.rows_written, started)
+        return report
+
+    def gold(self) -> gold.GoldReport | None:
+        if not self.wants("gold"):
+            return None
+        started = time.monotonic()
+        report = gold.run_gold(self.spark, self.config, self.log)
+        rows_out = report.product_performance_rows + report.customer_summary_rows
+        self._record("gold", report.rows_in, rows_out, started)
+        return report
+
+    def analytics(self) -> dict[str, DataFrame]:
+        """Each analytics question's answer (empty if the layer was not requested)."""
+        if not self.wants("analytics"):
+            return {}
+        return analytics.run_analytics(self.spark, self.config)
+
+    def summary(self) -> str:
+        """A small table: rows in, rows out and time per layer run."""
+        lines = [f"{'layer':<9} {'rows in':>10} {'rows out':>10} {'time':>9}", *map(str, self.summaries)]
+        return "\n".join(lines)
+
+
+def show_answers(answers: dict[str, DataFrame], display: Callable[[DataFrame], None] | None = None) -> None:
+    """``display()`` each answer in a notebook; print aligned tables elsewhere."""
+    for title, df in answers.items():
+        print(f"\n{title}")
+        if display is not None:
+            display(df)
+        else:
+            print(analytics.format_table(df))
+
+
+def run_pipeline(params: RunParams, log: Callable[[str], None] = print) -> PipelineRun:
+    """Every requested layer in order, then the answers and the summary (``zenith run``)."""
+    run = PipelineRun.start(params, log)
+    run.bronze()
+    run.silver()
+    run.gold()
+    show_answers(run.analytics())
+    log("\n" + run.summary())
+    return run

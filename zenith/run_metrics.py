@@ -1,0 +1,28 @@
+"""The run-metrics table: one row per (run, layer, metric), so every count a run printed stays queryable."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from pyspark.sql import SparkSession
+
+from zenith import config as names
+from zenith.config import Config
+from zenith.tables import append_table
+
+SCHEMA = "run_id STRING, recorded_at TIMESTAMP, layer STRING, metric STRING, value BIGINT"
+
+
+def new_run_id() -> str:
+    """A fresh identifier for one pipeline run."""
+    return uuid.uuid4().hex
+
+
+def record_metrics(
+    spark: SparkSession, config: Config, run_id: str, layer: str, metrics: dict[str, int]
+) -> None:
+    """Append a layer's metrics for this run to ``_system.run_metrics``."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows = [(run_id, now, layer, metric, int(value)) for metric, value in metrics.items()]
+    append_table(spark.createDataFrame(rows, SCHEMA), config, names.RUN_METRICS)

@@ -1,0 +1,147 @@
+"""The one place that makes a SparkSession.
+
+On Databricks it returns the workspace's session. Locally it builds ``local[*]`` Spark with
+Delta Lake, fetching Delta's jars from Maven Central once into a cache folder and loading them
+from there on every later run, so only the first start needs the network.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from zenith import config as names
+from zenith.config import Config, on_databricks
+from zenith.errors import ZenithError
+
+MIN_JAVA = 17
+SCALA = "2.13"
+JARS_CACHE_ENV = "ZENITH_JARS_CACHE"
+
+# Settings for a 2-core laptop: few shuffle partitions, no UI, small broadcast of local files.
+LOCAL_CONF = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "4",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.databricks.delta.snapshotPartitions": "2",
+    "spark.sql.streaming.numRecentProgressUpdates": "10000",
+    "spark.driver.memory": "4g",
+    "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={Path(__file__).with_name('log4j2.properties')}",
+}
+
+
+def delta_package() -> str:
+    """The Maven coordinate of the Delta jar matching the installed delta-spark."""
+    return f"io.delta:delta-spark_{SCALA}:{version('delta-spark')}"
+
+
+def jars_cache() -> Path:
+    """Folder that keeps the Delta jars after their first download."""
+    return Path(os.environ.get(JARS_CACHE_ENV, Path.home() / ".cache" / "zenith" / "ivy")).expanduser()
+
+
+def cached_delta_jars(cache: Path) -> list[str]:
+    """The cached jar files for the installed Delta version, or [] if they are not all there."""
+    delta = version("delta-spark")
+    jars = sorted(glob.glob(str(cache / "jars" / "*.jar")))
+    wanted = (f"delta-spark_{SCALA}-{delta}.jar", f"delta-storage-{delta}.jar")
+    if all(any(j.endswith(w) for j in jars) for w in wanted):
+        return [j for j in jars if "delta" not in Path(j).name or delta in Path(j).name]
+    return []
+
+
+def java_major_version(java: str) -> int | None:
+    """The major version of ``java``, or None if it cannot be run."""
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30).stderr
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+    if not match:
+        return None
+    major = int(match.group(1))
+    return int(match.group(2) or 0) if major == 1 else major
+
+
+def check_java() -> None:
+    """Fail with one sentence, not a Py4J trace, when Java is missing or too old."""
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    major = java_major_version(java) if java else None
+    if major is None:
+        raise ZenithError(
+            f"Java {MIN_JAVA}+ is required but no working 'java' was found: install a JDK "
+            f"(e.g. 'apt-get install openjdk-{MIN_JAVA}-jdk-headless') or set JAVA_HOME."
+        )
+    if major < MIN_JAVA:
+        raise ZenithError(
+            f"Java {MIN_JAVA}+ is required but {java} is Java {major}: install a newer JDK "
+            f"or point JAVA_HOME at one."
+        )
+
+
+def local_builder(app_name: str = "zenith", extra_conf: dict[str, str] | None = None) -> SparkSession.Builder:
+    """A local Spark+Delta builder; Delta's jars come from the cache, or Maven Central once."""
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    builder = SparkSession.builder.master(os.environ.get("ZENITH_SPARK_MASTER", "local[*]")).appName(app_name)
+    for key, value in {**LOCAL_CONF, **(extra_conf or {})}.items():
+        builder = builder.config(key, value)
+    cache = jars_cache()
+    jars = cached_delta_jars(cache)
+    if jars:
+        return builder.config("spark.jars", ",".join(jars))
+    print(f"Fetching Delta Lake jars ({delta_package()}) into {cache} (first run only)...", file=sys.stderr)
+    return builder.config("spark.jars.packages", delta_package()).config("spark.jars.ivy", str(cache))
+
+
+def get_spark(config: Config | None = None, app_name: str = "zenith") -> SparkSession:
+    """The SparkSession for this environment, with the lakehouse's tables registered locally."""
+    if on_databricks():
+        spark = SparkSession.builder.getOrCreate()
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+        return spark
+    check_java()
+    spark = local_builder(app_name).getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    if config is not None:
+        register_local_tables(spark, config)
+    return spark
+
+
+def register_local_schema(spark: SparkSession, config: Config, schema: str) -> None:
+    """Declare a local schema in the session catalog, backed by its lakehouse folder."""
+    spark.sql(
+        f"CREATE SCHEMA IF NOT EXISTS {config.schema_name(schema)} LOCATION '{config.schema_path(schema)}'"
+    )
+
+
+def register_local_tables(spark: SparkSession, config: Config) -> list[str]:
+    """Make the lakehouse's schemas and Delta tables known by name to this process's session.
+
+    Local Spark keeps its catalog in memory, so each new process re-registers what it finds
+    under the lakehouse folder. Returns the table names registered.
+    """
+    for schema in names.SCHEMAS:
+        if config.schema_path(schema).is_dir():
+            register_local_schema(spark, config, schema)
+    registered = []
+    for table in names.TABLES:
+        path = config.table_path(table)
+        if (path / "_delta_log").is_dir():
+            spark.sql(f"CREATE TABLE IF NOT EXISTS {config.table_name(table)} USING DELTA LOCATION '{path}'")
+            registered.append(config.table_name(table))
+    return registered

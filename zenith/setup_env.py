@@ -1,0 +1,76 @@
+"""Create the catalog, schemas and volumes, idempotently.
+
+On Databricks this is Unity Catalog DDL (``CREATE ... IF NOT EXISTS``); locally the catalog and
+volumes are folders under the lakehouse and the schemas live in Spark's session catalog, backed
+by a folder each so that a later process finds them again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import SparkSession
+
+from zenith import config as names
+from zenith.config import Config, quote
+from zenith.errors import ZenithError
+from zenith.runtime import register_local_schema
+
+
+@dataclass(frozen=True)
+class SetupStep:
+    """One object setup looked at, and whether this run created it."""
+
+    kind: str
+    name: str
+    created: bool
+
+    def __str__(self) -> str:
+        return f"{'created' if self.created else 'exists '}  {self.kind:<7} {self.name}"
+
+
+def setup_environment(spark: SparkSession, config: Config) -> list[SetupStep]:
+    """Create whatever of the catalog, schemas and volumes is missing; report each object."""
+    if config.is_local:
+        return _setup_local(spark, config)
+    return _setup_databricks(spark, config)
+
+
+def _mkdir(path) -> bool:
+    """Create a folder; True if it did not exist. An unwritable path is a one-line error."""
+    existed = path.is_dir()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ZenithError(f"cannot create {path}: {exc.strerror or exc}") from None
+    return not existed
+
+
+def _setup_local(spark: SparkSession, config: Config) -> list[SetupStep]:
+    steps = [SetupStep("catalog", config.catalog, _mkdir(config.volumes_root))]
+    for schema in names.SCHEMAS:
+        created = _mkdir(config.schema_path(schema))
+        register_local_schema(spark, config, schema)
+        steps.append(SetupStep("schema", schema, created))
+    for volume in names.VOLUMES:
+        steps.append(SetupStep("volume", ".".join(volume), _mkdir(config.volume_path(volume))))
+    return steps
+
+
+def _setup_databricks(spark: SparkSession, config: Config) -> list[SetupStep]:
+    def exists(show_sql: str) -> bool:
+        return bool(spark.sql(show_sql).take(1))
+
+    steps = []
+    created = not exists(f"SHOW CATALOGS LIKE '{config.catalog}'")
+    spark.sql(f"CREATE CATALOG IF NOT EXISTS {quote(config.catalog)}")
+    steps.append(SetupStep("catalog", config.catalog, created))
+    for schema in names.SCHEMAS:
+        created = not exists(f"SHOW SCHEMAS IN {quote(config.catalog)} LIKE '{schema}'")
+        spark.sql(f"CREATE SCHEMA IF NOT EXISTS {config.schema_name(schema)}")
+        steps.append(SetupStep("schema", schema, created))
+    for schema, volume in names.VOLUMES:
+        created = not exists(f"SHOW VOLUMES IN {config.schema_name(schema)} LIKE '{volume}'")
+        spark.sql(f"CREATE VOLUME IF NOT EXISTS {config.schema_name(schema)}.{quote(volume)}")
+        steps.append(SetupStep("volume", f"{schema}.{volume}", created))
+    return steps

@@ -1,0 +1,60 @@
+"""Running a structured stream to completion and reading back what it did."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pyspark.sql import DataFrame
+from pyspark.sql.streaming import StreamingQuery
+
+from zenith.config import Config, Table
+from zenith.tables import path_option
+
+
+def write_available_now(df: DataFrame, config: Config, table: Table, query_name: str) -> StreamingQuery:
+    """Append a stream to a Delta table with an ``availableNow`` trigger and wait for it to end.
+
+    The checkpoint lives in the ``_system.checkpoints`` volume, so a re-run processes only what
+    arrived since the last one.
+    """
+    query = (
+        df.writeStream.format("delta")
+        .queryName(query_name)
+        .outputMode("append")
+        .option("checkpointLocation", str(config.checkpoint(table)))
+        .options(**path_option(config, table))
+        .trigger(availableNow=True)
+        .toTable(config.table_name(table))
+    )
+    query.awaitTermination()
+    return query
+
+
+def observed_metrics(query: StreamingQuery, name: str) -> list[dict]:
+    """The ``observe(name, ...)`` metrics of every micro-batch this query ran, as dicts."""
+    rows = []
+    for progress in query.recentProgress:
+        metrics = progress.observedMetrics.get(name) if progress.observedMetrics else None
+        if metrics is not None:
+            rows.append(metrics.asDict())
+    return rows
+
+
+def sum_metrics(batches: Iterable[dict], keys: Iterable[str]) -> dict[str, int]:
+    """Sum numeric metrics over micro-batches (a missing or NULL value counts as 0)."""
+    batches = list(batches)
+    return {key: sum(int(batch.get(key) or 0) for batch in batches) for key in keys}
+
+
+def state_operator_metric(query: StreamingQuery, metric: str) -> int:
+    """A state-operator metric summed over the query's micro-batches and operators.
+
+    ``numRowsDroppedByWatermark`` is a field of every operator's progress; others, such as the
+    deduplication's ``numDroppedDuplicateRows``, are custom metrics.
+    """
+    total = 0
+    for progress in query.recentProgress:
+        for operator in progress.stateOperators:
+            value = getattr(operator, metric, None)
+            total += int(value if value is not None else operator.customMetrics.get(metric, 0))
+    return total

@@ -1,0 +1,55 @@
+"""Reading, writing and dropping the pipeline's Delta tables: the I/O edge every layer shares.
+
+Locally every table is a Delta table at ``Config.table_path``, registered by name in the
+session catalog; on Databricks tables are Unity Catalog managed tables.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+
+from pyspark.sql import DataFrame, SparkSession
+
+from zenith.config import Config, Table
+
+
+def path_option(config: Config, table: Table) -> dict[str, str]:
+    """Writer options that place a local table in the lakehouse; none on Databricks."""
+    path = config.table_path(table)
+    return {"path": str(path)} if path is not None else {}
+
+
+def table_exists(spark: SparkSession, config: Config, table: Table) -> bool:
+    """True if ``table`` is registered in this environment's catalog."""
+    return spark.catalog.tableExists(config.table_name(table).replace("`", ""))
+
+
+def read_table(spark: SparkSession, config: Config, table: Table) -> DataFrame:
+    """The current version of a table as a batch DataFrame."""
+    return spark.read.table(config.table_name(table))
+
+
+def overwrite_table(df: DataFrame, config: Config, table: Table, partition_by: Sequence[str] = ()) -> None:
+    """Replace a table's contents (and schema) with ``df`` in one Delta commit."""
+    writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
+    writer.options(**path_option(config, table)).saveAsTable(config.table_name(table))
+
+
+def append_table(df: DataFrame, config: Config, table: Table) -> None:
+    """Append ``df`` to a table, creating it on first use."""
+    df.write.format("delta").mode("append").options(**path_option(config, table)).saveAsTable(
+        config.table_name(table)
+    )
+
+
+def drop_table(spark: SparkSession, config: Config, table: Table) -> None:
+    """Drop a table and its data, and forget its streaming checkpoint (for a full refresh)."""
+    spark.sql(f"DROP TABLE IF EXISTS {config.table_name(table)}")
+    path = config.table_path(table)
+    if path is not None:
+        shutil.rmtree(path, ignore_errors=True)
+    shutil.rmtree(config.checkpoint(table), ignore_errors=True)
+    shutil.rmtree(config.schema_location(table), ignore_errors=True)
