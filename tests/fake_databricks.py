@@ -51,7 +51,10 @@ RUN_SUCCEEDS = (
     {"state": ("PENDING", None)},
     {"state": ("RUNNING", None), "tasks": {"setup": ("RUNNING", None)}},
     {"state": ("RUNNING", None), "tasks": {"setup": ("RUNNING", None)}},
-    {"state": ("TERMINATED", "SUCCESS"), "tasks": {"setup": ("TERMINATED", "SUCCESS"), "elt": ("TERMINATED", "SUCCESS")}},
+    {
+        "state": ("TERMINATED", "SUCCESS"),
+        "tasks": {"setup": ("TERMINATED", "SUCCESS"), "elt": ("TERMINATED", "SUCCESS")},
+    },
 )
 RUN_FAILS = (
     {"state": ("RUNNING", None), "tasks": {"setup": ("TERMINATED", "SUCCESS"), "elt": ("RUNNING", None)}},
@@ -197,7 +200,9 @@ class FakeDatabricks:
             "run_id": run_id,
             "job_id": step["job_id"],
             "state": _state(*step["state"], step.get("message", "")),
-            "tasks": [{"task_key": key, "state": _state(*state)} for key, state in step.get("tasks", {}).items()],
+            "tasks": [
+                {"task_key": key, "state": _state(*state)} for key, state in step.get("tasks", {}).items()
+            ],
         }
 
 

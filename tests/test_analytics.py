@@ -79,7 +79,7 @@ def gold_config(spark, lakehouse_config):
         ],
         SUMMARY_DDL,
     )
-    tables.overwrite_table(performance, lakehouse_config, names.GOLD_PRODUCT_PERFORMANCE, ("event_date",))
+    tables.overwrite_table(performance, lakehouse_config, names.GOLD_PRODUCT_PERFORMANCE)
     tables.overwrite_table(summary, lakehouse_config, names.GOLD_CUSTOMER_SUMMARY)
     return lakehouse_config
 

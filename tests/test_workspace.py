@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 
 import pytest
 from fake_databricks import JOBS, RUN_FAILS, UC, USER, FakeDatabricks, serve
@@ -14,7 +15,17 @@ from zenith.errors import ZenithError
 
 NOTEBOOK = "# Databricks notebook source\nprint('hi')\n"
 FOLDER = f"/Workspace/Users/{USER}/zenith_online"
-AUTH_HELP = "set DATABRICKS_HOST and DATABRICKS_TOKEN, or pass --profile NAME to use a profile in ~/.databrickscfg"
+AUTH_HELP = (
+    "set DATABRICKS_HOST and DATABRICKS_TOKEN, or pass --profile NAME to use a profile in ~/.databrickscfg"
+)
+
+
+@pytest.fixture(autouse=True)
+def no_databricks_settings(monkeypatch, tmp_path):
+    """Keep the developer's own DATABRICKS_* variables and ~/.databrickscfg out of every test."""
+    for name in [name for name in os.environ if name.startswith("DATABRICKS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no.databrickscfg"))
 
 
 @pytest.fixture
@@ -29,21 +40,22 @@ def client(fake):
     from databricks.sdk.core import Config
 
     # One second of retries at most: a failing test must not hang.
-    config = Config(host=fake.url, token="x", auth_type="pat", retry_timeout_seconds=1, http_timeout_seconds=5)
+    config = Config(
+        host=fake.url, token="x", auth_type="pat", retry_timeout_seconds=1, http_timeout_seconds=5
+    )
     return WorkspaceClient(config=config)
 
 
 @pytest.fixture
-def cli_env(fake, monkeypatch, tmp_path):
+def cli_env(fake, monkeypatch):
     """The environment ``zenith workspace`` finds its credentials in, pointing at the fake."""
     monkeypatch.setenv("DATABRICKS_HOST", fake.url)
     monkeypatch.setenv("DATABRICKS_TOKEN", "x")
-    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no.databrickscfg"))
 
 
 @pytest.fixture
 def repo(tmp_path):
-    """A checkout with two notebooks, package files and files deploy must leave behind."""
+    """A checkout with notebooks, package modules, and files deploy must leave behind."""
     files = {
         "ELT.py": NOTEBOOK,
         "utils/setup_environment.py": NOTEBOOK,
@@ -70,7 +82,9 @@ def test_setup_creates_catalog_schemas_and_managed_volumes(fake, client, capsys)
     steps = workspace.setup_workspace(client)
 
     assert bodies(fake, f"{UC}/catalogs") == [{"name": names.CATALOG}]
-    assert bodies(fake, f"{UC}/schemas") == [{"name": s, "catalog_name": names.CATALOG} for s in names.SCHEMAS]
+    assert bodies(fake, f"{UC}/schemas") == [
+        {"name": s, "catalog_name": names.CATALOG} for s in names.SCHEMAS
+    ]
     assert bodies(fake, f"{UC}/volumes") == [
         {"catalog_name": names.CATALOG, "schema_name": s, "name": v, "volume_type": "MANAGED"}
         for s, v in names.VOLUMES
@@ -149,15 +163,18 @@ def test_cli_prints_the_error_on_one_line_and_exits_1(fake, cli_env, capsys):
     assert capsys.readouterr().err == f"zenith: error: authentication failed at {fake.url}: {AUTH_HELP}\n"
 
 
-def test_no_credentials_anywhere_is_a_one_line_error(monkeypatch, tmp_path):
-    for name in ("DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_CONFIG_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no.databrickscfg"))
-
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        (None, f"no usable Databricks credentials found: {AUTH_HELP}"),
+        ("dev", "profile 'dev' in ~/.databrickscfg has no usable host and token"),
+    ],
+)
+def test_missing_credentials_are_a_one_line_error(profile, expected):
     with pytest.raises(ZenithError) as error:
-        workspace.workspace_client()
+        workspace.workspace_client(profile)
 
-    assert str(error.value) == f"no usable Databricks credentials found: {AUTH_HELP}"
+    assert str(error.value) == expected
 
 
 # --- deploy ----------------------------------------------------------------------------------
@@ -203,7 +220,9 @@ def test_deploy_creates_a_paused_serverless_job_with_setup_then_elt(fake, client
     assert job["tasks"][1]["depends_on"] == [{"task_key": "setup"}]
     assert not {"job_clusters", "new_cluster", "existing_cluster_id"} & {k for t in job["tasks"] for k in t}
     assert "job_clusters" not in job
-    assert capsys.readouterr().out.splitlines()[-1] == f"created job zenith_online_elt: {fake.url}/jobs/{job_id}"
+    assert (
+        capsys.readouterr().out.splitlines()[-1] == f"created job zenith_online_elt: {fake.url}/jobs/{job_id}"
+    )
 
 
 def test_second_deploy_resets_the_job_instead_of_creating_another(fake, client, repo, capsys):
@@ -216,7 +235,9 @@ def test_second_deploy_resets_the_job_instead_of_creating_another(fake, client, 
     [reset] = bodies(fake, f"{JOBS}/reset")
     assert reset["job_id"] == first
     assert reset["new_settings"]["tasks"][1]["notebook_task"]["notebook_path"] == "/Shared/zenith/ELT"
-    assert capsys.readouterr().out.splitlines()[-1] == f"updated job zenith_online_elt: {fake.url}/jobs/{first}"
+    assert (
+        capsys.readouterr().out.splitlines()[-1] == f"updated job zenith_online_elt: {fake.url}/jobs/{first}"
+    )
 
 
 def test_deploy_without_the_setup_notebook_fails_before_uploading_anything(fake, client, repo):
@@ -290,7 +311,10 @@ def test_run_before_deploy_says_to_deploy_first(fake, client):
     with pytest.raises(ZenithError) as error:
         workspace.run_job(client)
 
-    assert str(error.value) == f"no job named zenith_online_elt in {fake.url}: run `zenith workspace deploy` first"
+    assert (
+        str(error.value)
+        == f"no job named zenith_online_elt in {fake.url}: run `zenith workspace deploy` first"
+    )
 
 
 def test_run_that_disappeared_is_a_not_found_error(fake, client, deployed):
@@ -310,3 +334,10 @@ def test_cli_run_passes_its_flags_as_job_parameters_and_exits_1_on_failure(fake,
     [run_now] = bodies(fake, f"{JOBS}/run-now")
     assert run_now["job_parameters"] == {"catalog": names.CATALOG, "layers": "bronze", "full_refresh": "true"}
     assert capsys.readouterr().err.startswith("zenith: error: run 500 ended TERMINATED FAILED: ")
+
+
+def test_cli_run_with_an_unknown_layer_fails_before_starting_a_run(fake, deployed, cli_env, capsys):
+    assert main(["workspace", "run", "--layers", "bronze,platinum"]) == 1
+
+    assert bodies(fake, f"{JOBS}/run-now") == []
+    assert capsys.readouterr().err.startswith("zenith: error: layers: got 'bronze,platinum'")

@@ -185,29 +185,32 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
+    import csv
     import json
+
+    from pyspark.errors import PySparkException
 
     from zenith.analytics import format_table
     from zenith.runtime import get_spark
 
     config = _config(args)
     spark = get_spark(config)
-    try:
+    try:  # errors surface when the query runs, so run it fully before printing anything
         df = spark.sql(args.query)
-    except Exception as exc:  # AnalysisException, ParseException: the user's SQL is wrong
+        rows = df.collect() if args.format != "table" else None
+        text = format_table(df) if args.format == "table" else None
+    except PySparkException as exc:  # analysis, parse and runtime errors in the user's SQL
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ZenithError(f"query failed: {first_line}") from None
     if args.format == "json":
-        for row in df.toLocalIterator():
+        for row in rows:
             print(json.dumps(row.asDict(recursive=True), default=str))
     elif args.format == "csv":
-        import csv
-
         writer = csv.writer(sys.stdout)
         writer.writerow(df.columns)
-        writer.writerows(["" if v is None else v for v in row] for row in df.toLocalIterator())
+        writer.writerows(["" if value is None else value for value in row] for row in rows)
     else:
-        print(format_table(df))
+        print(text)
     return 0
 
 

@@ -8,6 +8,7 @@ from there on every later run, so only the first start needs the network.
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import re
 import shutil
@@ -16,11 +17,13 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
+from pyspark.logger import PySparkLogger
 from pyspark.sql import SparkSession
 
 from zenith import config as names
 from zenith.config import Config, on_databricks
 from zenith.errors import ZenithError
+from zenith.tables import register_local_table
 
 MIN_JAVA = 17
 SCALA = "2.13"
@@ -95,8 +98,9 @@ def check_java() -> None:
 
 def local_builder(app_name: str = "zenith", extra_conf: dict[str, str] | None = None) -> SparkSession.Builder:
     """A local Spark+Delta builder; Delta's jars come from the cache, or Maven Central once."""
-    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # pandas UDFs run in this interpreter
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     builder = SparkSession.builder.master(os.environ.get("ZENITH_SPARK_MASTER", "local[*]")).appName(app_name)
     for key, value in {**LOCAL_CONF, **(extra_conf or {})}.items():
         builder = builder.config(key, value)
@@ -115,8 +119,11 @@ def get_spark(config: Config | None = None, app_name: str = "zenith") -> SparkSe
         spark.conf.set("spark.sql.session.timeZone", "UTC")
         return spark
     check_java()
-    spark = local_builder(app_name).getOrCreate()
+    # A session that already runs here (a test's, a notebook's) keeps its own settings.
+    spark = SparkSession.getActiveSession() or local_builder(app_name).getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    # PySpark logs every failed SQL statement as a JSON stack trace; the CLI reports it in one line.
+    PySparkLogger.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     if config is not None:
         register_local_tables(spark, config)
     return spark
@@ -140,8 +147,7 @@ def register_local_tables(spark: SparkSession, config: Config) -> list[str]:
             register_local_schema(spark, config, schema)
     registered = []
     for table in names.TABLES:
-        path = config.table_path(table)
-        if (path / "_delta_log").is_dir():
-            spark.sql(f"CREATE TABLE IF NOT EXISTS {config.table_name(table)} USING DELTA LOCATION '{path}'")
+        if (config.table_path(table) / "_delta_log").is_dir():
+            register_local_table(spark, config, table)
             registered.append(config.table_name(table))
     return registered

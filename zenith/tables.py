@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Sequence
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, DataFrameWriter, SparkSession
 
 from zenith.config import Config, Table
 
@@ -30,19 +30,37 @@ def read_table(spark: SparkSession, config: Config, table: Table) -> DataFrame:
     return spark.read.table(config.table_name(table))
 
 
+def register_local_table(spark: SparkSession, config: Config, table: Table) -> None:
+    """Name a local Delta table in the session catalog (its schema and data stay in the Delta log)."""
+    path = config.table_path(table)
+    spark.sql(f"CREATE TABLE IF NOT EXISTS {config.table_name(table)} USING DELTA LOCATION '{path}'")
+
+
+def _save(writer: DataFrameWriter, spark: SparkSession, config: Config, table: Table) -> None:
+    """Write to the table: by name on Databricks; locally by path, then register the name.
+
+    Writing local tables by path keeps Spark's in-memory catalog out of Delta's commit, which
+    it cannot update for a partitioned table being replaced.
+    """
+    path = config.table_path(table)
+    if path is None:
+        writer.saveAsTable(config.table_name(table))
+    else:
+        writer.save(str(path))
+        register_local_table(spark, config, table)
+
+
 def overwrite_table(df: DataFrame, config: Config, table: Table, partition_by: Sequence[str] = ()) -> None:
     """Replace a table's contents (and schema) with ``df`` in one Delta commit."""
     writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
     if partition_by:
         writer = writer.partitionBy(*partition_by)
-    writer.options(**path_option(config, table)).saveAsTable(config.table_name(table))
+    _save(writer, df.sparkSession, config, table)
 
 
 def append_table(df: DataFrame, config: Config, table: Table) -> None:
     """Append ``df`` to a table, creating it on first use."""
-    df.write.format("delta").mode("append").options(**path_option(config, table)).saveAsTable(
-        config.table_name(table)
-    )
+    _save(df.write.format("delta").mode("append"), df.sparkSession, config, table)
 
 
 def drop_table(spark: SparkSession, config: Config, table: Table) -> None:

@@ -13,7 +13,7 @@ import base64
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -57,8 +57,11 @@ def workspace_client(profile: str | None = None) -> WorkspaceClient:
             product_version=__version__,
         )
     except ValueError:
-        where = f"in profile {profile!r}" if profile else "found"
-        raise ZenithError(f"no usable Databricks credentials {where}: {AUTH_HELP}") from None
+        if profile:
+            raise ZenithError(
+                f"profile {profile!r} in ~/.databrickscfg has no usable host and token"
+            ) from None
+        raise ZenithError(f"no usable Databricks credentials found: {AUTH_HELP}") from None
     return WorkspaceClient(config=config)
 
 
@@ -76,7 +79,8 @@ def _calling(w: WorkspaceClient, action: str, needs: str | None = None) -> Itera
         raise ZenithError(f"authentication failed at {w.config.host}: {AUTH_HELP}") from None
     except PermissionDenied as exc:
         hint = f": you need {needs}" if needs else ""
-        raise ZenithError(f"permission denied {action}{hint} (Databricks said: {_one_line(exc)})") from None
+        said = _one_line(exc).removesuffix(_one_line(w.config.debug_string())).rstrip(" .")
+        raise ZenithError(f"permission denied {action}{hint} (Databricks said: {said}.)") from None
     except NotFound as exc:
         raise ZenithError(f"not found while {action}: {_one_line(exc)}") from None
     except DatabricksError as exc:
@@ -85,8 +89,8 @@ def _calling(w: WorkspaceClient, action: str, needs: str | None = None) -> Itera
         raise ZenithError(f"cannot reach {w.config.host} while {action} ({exc}): check the host") from None
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
 
 
 # --- setup -----------------------------------------------------------------------------------
@@ -252,9 +256,8 @@ def upsert_job(w: WorkspaceClient, settings: JobSettings) -> tuple[int, bool]:
     """Reset the job of that name to ``settings``, or create it; return its id and whether it is new."""
     existing = find_job(w, settings.name)
     if existing is None:
-        present = {f.name: getattr(settings, f.name) for f in fields(settings) if getattr(settings, f.name)}
         with _calling(w, f"creating job {settings.name}"):
-            return w.jobs.create(**present).job_id, True
+            return w.jobs.create(**settings.as_shallow_dict()).job_id, True
     deployment = existing.settings.deployment if existing.settings else None
     if deployment is not None and deployment.kind is not None and deployment.kind.value == "BUNDLE":
         raise ZenithError(f"job {settings.name} belongs to an asset bundle: use `databricks bundle deploy`")
@@ -395,6 +398,9 @@ def _deploy_command(args: argparse.Namespace) -> int:
 
 
 def _run_command(args: argparse.Namespace) -> int:
-    parameters = job_parameters(args.catalog, args.layers, args.full_refresh)
+    from zenith.elt import parse_layers
+
+    layers = ",".join(parse_layers(args.layers))  # a typo fails here, not minutes into the run
+    parameters = job_parameters(args.catalog, layers, args.full_refresh)
     run_job(workspace_client(args.profile), parameters, wait=not args.no_wait)
     return 0

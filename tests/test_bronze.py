@@ -1,0 +1,157 @@
+"""Bronze: every landed record reaches its Delta table, traceable to its file; bad input fails clearly."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from pyspark.sql import functions as F
+from pyspark.testing import assertDataFrameEqual
+
+from tests.landing import event, write_customers, write_events, write_products
+from zenith import bronze
+from zenith import config as names
+from zenith.errors import ZenithError
+from zenith.setup_env import setup_environment
+from zenith.tables import read_table
+
+
+@pytest.fixture
+def config(spark, lakehouse_config):
+    setup_environment(spark, lakehouse_config)
+    return lakehouse_config
+
+
+def bronze_events(spark, config):
+    """The bronze events with the file name instead of the full path, in a stable order."""
+    return (
+        read_table(spark, config, names.BRONZE_EVENTS)
+        .withColumn("file", F.regexp_extract("source_file", r"([^/]+)$", 1))
+        .select("event_id", "event_timestamp", "event_dt", "user_id", "product_id", bronze.CORRUPT, "file")
+    )
+
+
+def test_every_event_line_is_kept_with_its_problems_counted(spark, config):
+    malformed = '{"event_id": "e3", "event_timestamp": "2026-03-01T10:0'
+    wrong_type = event("e4", "2026-03-01T10:03:00+00:00", user_id="abc")
+    write_events(
+        config,
+        "events-1.json",
+        event("e1", "2026-03-01T10:00:00.123456+00:00"),
+        event("e2", "not-a-time"),
+        malformed,
+        wrong_type,
+        event(None, "2026-03-01T10:04:00+00:00"),
+    )
+
+    report = bronze.ingest_events(spark, config)
+
+    assert (report.files, report.rows) == (1, 5)
+    assert report.problems == {"corrupt_records": 2, "bad_timestamps": 1, "missing_event_ids": 1}
+    expected = [
+        ("e1", "2026-03-01T10:00:00.123456+00:00", dt.datetime(2026, 3, 1, 10, 0, 0, 123456), 1, 10, None),
+        ("e2", "not-a-time", None, 1, 10, None),
+        (None, None, None, None, None, malformed),
+        ("e4", "2026-03-01T10:03:00+00:00", dt.datetime(2026, 3, 1, 10, 3), None, 10, wrong_type),
+        (None, "2026-03-01T10:04:00+00:00", dt.datetime(2026, 3, 1, 10, 4), 1, 10, None),
+    ]
+    expected_df = spark.createDataFrame(
+        [(*row, "events-1.json") for row in expected],
+        "event_id STRING, event_timestamp STRING, event_dt TIMESTAMP, user_id INT, product_id INT, "
+        "_corrupt_record STRING, file STRING",
+    )
+    assertDataFrameEqual(bronze_events(spark, config), expected_df)
+
+
+def test_second_run_adds_nothing_and_new_file_is_picked_up(spark, config):
+    write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
+    first = bronze.ingest_events(spark, config)
+    again = bronze.ingest_events(spark, config)
+    write_events(config, "events-2.json", event("e2", "2026-03-01T10:05:00+00:00"))
+    third = bronze.ingest_events(spark, config)
+
+    assert [(r.files, r.rows) for r in (first, again, third)] == [(1, 1), (0, 0), (1, 1)]
+    rows = bronze_events(spark, config).select("event_id", "file").orderBy("event_id").collect()
+    assert [tuple(r) for r in rows] == [("e1", "events-1.json"), ("e2", "events-2.json")]
+
+
+def test_json_array_files_are_read_when_the_setting_is_on(spark, config):
+    config = config.with_(json_array=True)
+    config.events_landing.mkdir(parents=True, exist_ok=True)
+    records = [event("a1", "2026-03-01T10:00:00+00:00"), event("a2", "2026-03-01T10:01:00+00:00")]
+    (config.events_landing / "events-1.json").write_text("[\n  " + ",\n  ".join(records) + "\n]\n")
+
+    report = bronze.ingest_events(spark, config)
+
+    assert (report.files, report.rows, report.problems["corrupt_records"]) == (1, 2, 0)
+    assert sorted(r.event_id for r in bronze_events(spark, config).collect()) == ["a1", "a2"]
+
+
+def test_customers_load_with_non_integer_ids_counted_not_hidden(spark, config):
+    write_customers(config, "customer_id,signup_date,location\n1,2025-01-05,New York\nx7,2025-01-06,Chicago\n")
+
+    report = bronze.ingest_customers(spark, config)
+
+    assert (report.rows, report.problems) == (2, {"non_integer_customer_id": 1})
+    rows = read_table(spark, config, names.BRONZE_CUSTOMERS).select(
+        "customer_id", "signup_date", "location", bronze.CORRUPT
+    )
+    expected = spark.createDataFrame(
+        [(1, "2025-01-05", "New York", None), (None, "2025-01-06", "Chicago", "x7,2025-01-06,Chicago")],
+        "customer_id INT, signup_date STRING, location STRING, _corrupt_record STRING",
+    )
+    assertDataFrameEqual(rows, expected)
+
+
+def test_bad_customer_header_fails_naming_the_columns_and_keeps_the_table(spark, config):
+    write_customers(config)
+    bronze.ingest_customers(spark, config)
+    write_customers(config, "id,location,signup_date\n9,Chicago,2025-01-01\n")
+
+    with pytest.raises(ZenithError, match=r"customers\.csv: header id,location,signup_date does not match"):
+        bronze.ingest_customers(spark, config)
+
+    ids = [r.customer_id for r in read_table(spark, config, names.BRONZE_CUSTOMERS).orderBy("customer_id").collect()]
+    assert ids == [1, 2, 3]
+
+
+def test_products_load_with_typed_columns(spark, config):
+    write_products(config)
+
+    report = bronze.ingest_products(spark, config)
+
+    assert (report.files, report.rows) == (1, 2)
+    rows = read_table(spark, config, names.BRONZE_PRODUCTS).select("product_id", "product_name", "category", "price")
+    expected = spark.createDataFrame(
+        [(10, "Oak Desk", "Furniture", 249.99), (20, "Desk Lamp", "Home Decor", 15.5)],
+        "product_id INT, product_name STRING, category STRING, price DOUBLE",
+    )
+    assertDataFrameEqual(rows, expected)
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (pd.DataFrame({"product_id": [1], "product_name": ["x"], "price": [1.0]}), "column category is missing"),
+        (
+            pd.DataFrame({"product_id": [1], "product_name": ["x"], "category": ["c"], "price": ["cheap"]}),
+            "column price has type string",
+        ),
+    ],
+    ids=["missing-column", "wrong-type"],
+)
+def test_bad_product_schema_fails_clearly_and_keeps_the_table(spark, config, frame, message):
+    write_products(config)
+    bronze.ingest_products(spark, config)
+    write_products(config, frame)
+
+    with pytest.raises(ZenithError, match=message):
+        bronze.ingest_products(spark, config)
+
+    assert read_table(spark, config, names.BRONZE_PRODUCTS).count() == 2
+
+
+def test_missing_landing_files_is_a_clear_error(spark, config):
+    with pytest.raises(ZenithError, match="no customer files"):
+        bronze.ingest_customers(spark, config)

@@ -1,0 +1,112 @@
+"""The asset bundle (databricks.yml, resources/) and ``zenith workspace deploy`` describe one job."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+
+import pytest
+import yaml
+
+from zenith import config as names
+from zenith import workspace
+
+ROOT = Path(__file__).resolve().parent.parent
+RESOURCES = ROOT / "resources"
+CLUSTER_KEYS = {"job_cluster_key", "new_cluster", "existing_cluster_id", "job_clusters"}
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+@pytest.fixture(scope="module")
+def bundle() -> dict:
+    return load(ROOT / "databricks.yml")
+
+
+@pytest.fixture(scope="module")
+def job() -> dict:
+    [job] = load(RESOURCES / "zenith_job.yml")["resources"]["jobs"].values()
+    return job
+
+
+def resolve(value: str, bundle: dict) -> str:
+    """``${var.name}`` replaced by the variable's default, as ``bundle deploy`` does without ``--var``."""
+    return re.sub(r"\$\{var\.(\w+)\}", lambda m: str(bundle["variables"][m.group(1)]["default"]), str(value))
+
+
+def test_bundle_includes_the_job_and_has_a_dev_default_and_a_prod_target(bundle):
+    assert bundle["bundle"]["name"] == "zenith_online"
+    assert [p.name for pattern in bundle["include"] for p in ROOT.glob(pattern)] == ["zenith_job.yml"]
+    assert bundle["variables"]["catalog"]["default"] == names.CATALOG
+    assert bundle["targets"]["dev"] == {"mode": "development", "default": True}
+    assert bundle["targets"]["prod"]["mode"] == "production"
+
+
+def test_schedule_is_paused_except_in_prod(bundle, job):
+    assert resolve(job["schedule"]["pause_status"], bundle) == "PAUSED"
+    assert bundle["targets"]["prod"]["variables"]["schedule_pause_status"] == "UNPAUSED"
+
+
+def test_every_notebook_the_job_runs_exists_in_the_repo(job):
+    paths = [RESOURCES / task["notebook_task"]["notebook_path"] for task in job["tasks"]]
+
+    missing = [str(path.resolve().relative_to(ROOT)) for path in paths if not path.is_file()]
+    assert missing == []
+    not_notebooks = [p.name for p in paths if not p.read_text().startswith("# Databricks notebook source")]
+    assert not_notebooks == []
+
+
+def test_setup_runs_before_elt(job):
+    assert [task["task_key"] for task in job["tasks"]] == ["setup", "elt"]
+    assert "depends_on" not in job["tasks"][0]
+    assert job["tasks"][1]["depends_on"] == [{"task_key": "setup"}]
+
+
+def test_job_runs_on_serverless_compute(job):
+    assert not CLUSTER_KEYS & {key for task in job["tasks"] for key in task}
+    assert not CLUSTER_KEYS & set(job)
+
+
+def test_job_parameters_are_the_widgets_elt_reads(job):
+    try:
+        from zenith.elt import WIDGETS
+    except ImportError as exc:
+        pytest.fail(f"zenith.elt.WIDGETS, the names of ELT.py's widgets, is missing: {exc}")
+
+    assert [parameter["name"] for parameter in job["parameters"]] == list(WIDGETS)
+
+
+def _essentials(job: dict, repo_path: Callable[[str], str], value: Callable[[str], str] = str) -> dict:
+    """What a job runs, when and with which parameters, with notebook paths relative to the repo."""
+    return {
+        "name": job["name"],
+        "max_concurrent_runs": job["max_concurrent_runs"],
+        "schedule": {key: value(item) for key, item in job["schedule"].items()},
+        "parameters": {p["name"]: value(p["default"]) for p in job["parameters"]},
+        "tasks": {
+            task["task_key"]: (
+                repo_path(task["notebook_task"]["notebook_path"]),
+                task.get("depends_on"),
+                task["notebook_task"].get("base_parameters"),
+            )
+            for task in job["tasks"]
+        },
+    }
+
+
+def test_deploy_command_creates_the_same_job_as_the_bundle(bundle, job):
+    folder = "/Workspace/Users/ada@example.com/zenith_online"
+    deployed = workspace.job_settings(folder).as_dict()
+
+    assert _essentials(deployed, lambda path: str(PurePosixPath(path).relative_to(folder))) == _essentials(
+        job,
+        lambda path: (RESOURCES / path).resolve().relative_to(ROOT).with_suffix("").as_posix(),
+        lambda item: resolve(item, bundle),
+    )
+
+
+def test_bundle_does_not_sync_the_virtualenv_or_the_local_lakehouse(bundle):
+    assert {".venv", "lakehouse"} <= set(bundle["sync"]["exclude"])

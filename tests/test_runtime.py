@@ -1,0 +1,148 @@
+"""The local runtime: Java checks, the Delta jar cache, and tables that outlive the process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from zenith import config as names
+from zenith.errors import ZenithError
+from zenith.runtime import cached_delta_jars, check_java, java_major_version
+from zenith.setup_env import setup_environment
+from zenith.tables import overwrite_table
+
+DELTA = version("delta-spark")
+
+
+def fake_jdk(root: Path, version_line: str) -> Path:
+    """A JAVA_HOME whose ``bin/java -version`` prints ``version_line`` to stderr, as a real JDK does."""
+    java = root / "bin" / "java"
+    java.parent.mkdir(parents=True)
+    java.write_text(f"#!/bin/sh\necho '{version_line}' >&2\necho 'OpenJDK Runtime Environment' >&2\n")
+    java.chmod(0o755)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("version_line", "major"),
+    [
+        ('openjdk version "17.0.15" 2025-04-15', 17),
+        ('openjdk version "21" 2023-09-19', 21),
+        ('java version "1.8.0_392"', 8),
+        ("this is not java", None),
+    ],
+)
+def test_java_major_version_reads_both_old_and_new_version_strings(tmp_path, version_line, major):
+    java = fake_jdk(tmp_path, version_line) / "bin" / "java"
+
+    assert java_major_version(str(java)) == major
+
+
+def test_java_major_version_of_a_missing_program_is_none(tmp_path):
+    assert java_major_version(str(tmp_path / "no_such_java")) is None
+
+
+def test_java_8_is_refused_in_one_sentence_asking_for_java_17(tmp_path, monkeypatch):
+    home = fake_jdk(tmp_path / "jdk8", 'java version "1.8.0_392"')
+    monkeypatch.setenv("JAVA_HOME", str(home))
+
+    with pytest.raises(ZenithError) as raised:
+        check_java()
+
+    assert str(raised.value) == (
+        f"Java 17+ is required but {home / 'bin' / 'java'} is Java 8: install a newer JDK "
+        "or point JAVA_HOME at one."
+    )
+
+
+def test_no_java_anywhere_is_one_sentence_asking_for_java_17(tmp_path, monkeypatch):
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    with pytest.raises(ZenithError) as raised:
+        check_java()
+
+    assert str(raised.value) == (
+        "Java 17+ is required but no working 'java' was found: install a JDK "
+        "(e.g. 'apt-get install openjdk-17-jdk-headless') or set JAVA_HOME."
+    )
+
+
+def test_java_17_passes_the_check(tmp_path, monkeypatch):
+    monkeypatch.setenv("JAVA_HOME", str(fake_jdk(tmp_path, 'openjdk version "17.0.15" 2025-04-15')))
+
+    check_java()
+
+
+def jar_cache(root: Path, *jar_names: str) -> Path:
+    (root / "jars").mkdir(parents=True)
+    for name in jar_names:
+        (root / "jars" / name).touch()
+    return root
+
+
+def test_empty_jar_cache_means_the_jars_must_be_fetched(tmp_path):
+    assert cached_delta_jars(tmp_path) == []
+
+
+def test_cache_missing_delta_storage_means_the_jars_must_be_fetched(tmp_path):
+    cache = jar_cache(
+        tmp_path, f"io.delta_delta-spark_2.13-{DELTA}.jar", "org.antlr_antlr4-runtime-4.13.1.jar"
+    )
+
+    assert cached_delta_jars(cache) == []
+
+
+def test_full_cache_gives_the_jars_of_the_installed_delta_and_skips_other_delta_versions(tmp_path):
+    cache = jar_cache(
+        tmp_path,
+        f"io.delta_delta-spark_2.13-{DELTA}.jar",
+        f"io.delta_delta-storage-{DELTA}.jar",
+        "io.delta_delta-storage-0.0.1.jar",
+        "org.antlr_antlr4-runtime-4.13.1.jar",
+    )
+    jars = cache / "jars"
+
+    assert cached_delta_jars(cache) == [
+        str(jars / f"io.delta_delta-spark_2.13-{DELTA}.jar"),
+        str(jars / f"io.delta_delta-storage-{DELTA}.jar"),
+        str(jars / "org.antlr_antlr4-runtime-4.13.1.jar"),
+    ]
+
+
+def test_table_written_in_one_process_is_queryable_by_name_from_the_next(spark, lakehouse_config, tmp_path):
+    setup_environment(spark, lakehouse_config)
+    products = spark.createDataFrame(
+        [(3, "Lamp"), (1, "Desk"), (2, "Rug")], "product_id int, product_name string"
+    )
+    overwrite_table(products, lakehouse_config, names.BRONZE_PRODUCTS)
+    env = {key: value for key, value in os.environ.items() if key != names.LAKEHOUSE_ENV}
+
+    # A fresh process has an empty session catalog: it must find the table under the lakehouse.
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zenith.cli",
+            "--lakehouse",
+            str(lakehouse_config.lakehouse),
+            "sql",
+            "SELECT product_id FROM `01_bronze`.`bronze_product_details` ORDER BY product_id",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
+        env=env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "".join(json.dumps({"product_id": i}) + "\n" for i in (1, 2, 3))

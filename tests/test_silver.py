@@ -1,0 +1,144 @@
+"""Silver: trusted, deduplicated, enriched events; every row read is accounted for."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from pyspark.sql import functions as F
+from pyspark.testing import assertDataFrameEqual
+
+from tests.landing import event, write_customers, write_events, write_products
+from zenith import bronze, silver
+from zenith import config as names
+from zenith.setup_env import setup_environment
+from zenith.tables import read_table
+
+SILVER_KEY_COLUMNS = (
+    "event_id STRING, event_dt TIMESTAMP, event_date DATE, action STRING, user_id INT, session_id STRING, "
+    "region STRING, product_id INT, product_name STRING, category STRING, price DECIMAL(10,2)"
+)
+
+
+def test_categorize_region_on_pandas_ignores_case_and_spaces():
+    locations = pd.Series([" new york", "PHILADELPHIA", "Los Angeles ", "san diego", "Chicago", "Houston", None, "Paris"])
+
+    regions = silver.categorize_region.func(locations)
+
+    assert regions.tolist()[:6] == ["East Coast", "East Coast", "West Coast", "West Coast", "Central", "Central"]
+    assert regions[6:].isna().tolist() == [True, True]
+
+
+def test_categorize_region_through_spark(spark):
+    df = spark.createDataFrame([(" new york",), ("Phoenix",), (None,)], "location STRING")
+
+    result = df.select("location", silver.categorize_region("location").alias("region"))
+
+    expected = spark.createDataFrame(
+        [(" new york", "East Coast"), ("Phoenix", "Central"), (None, None)], "location STRING, region STRING"
+    )
+    assertDataFrameEqual(result, expected)
+
+
+@pytest.fixture
+def config(spark, lakehouse_config):
+    setup_environment(spark, lakehouse_config)
+    write_customers(lakehouse_config)
+    write_products(lakehouse_config)
+    bronze.ingest_customers(spark, lakehouse_config)
+    bronze.ingest_products(spark, lakehouse_config)
+    return lakehouse_config
+
+
+def run(spark, config, run_id="r"):
+    bronze.ingest_events(spark, config)
+    return silver.run_silver(spark, config, run_id, log=lambda _: None)
+
+
+def silver_rows(spark, config):
+    return read_table(spark, config, names.SILVER_ACTIVITY).select(
+        *[column.split()[0] for column in SILVER_KEY_COLUMNS.split(", ")]
+    )
+
+
+def ts(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def test_stream_quarantines_dedupes_joins_and_accounts_for_every_row(spark, config):
+    write_events(
+        config,
+        "events-1.json",
+        event("e1", "2026-03-01T10:00:00+00:00", user_id=1, event_type="purchase", product_id=10),
+        event("e1", "2026-03-01T10:00:00+00:00", user_id=1, event_type="purchase", product_id=10),
+        event("e2", "2026-03-01T23:59:59.5+00:00", user_id=2, event_type="view_product", product_id=20),
+        event("e3", "2026-03-01T10:02:00+00:00", user_id=99, event_type="add_to_cart", product_id=20),
+        event("e4", "2026-03-01T10:03:00+00:00", user_id=3, product_id=777),
+        event(None, "2026-03-01T10:04:00+00:00"),
+        event("e5", "not-a-time"),
+        '{"event_id": "e6", "event_ti',
+    )
+    write_events(config, "events-2.json", event("e2", "2026-03-01T23:59:59.5+00:00", user_id=2, product_id=20))
+
+    report = run(spark, config)
+
+    expected = spark.createDataFrame(
+        [
+            ("e1", ts("2026-03-01T10:00:00"), dt.date(2026, 3, 1), "purchase", 1, "s-1", "East Coast", 10,
+             "Oak Desk", "Furniture", Decimal("249.99")),
+            ("e2", ts("2026-03-01T23:59:59.5"), dt.date(2026, 3, 1), "view_product", 2, "s-1", "West Coast", 20,
+             "Desk Lamp", "Home Decor", Decimal("15.50")),
+            ("e3", ts("2026-03-01T10:02:00"), dt.date(2026, 3, 1), "add_to_cart", 99, "s-1", None, 20,
+             "Desk Lamp", "Home Decor", Decimal("15.50")),
+        ],
+        SILVER_KEY_COLUMNS,
+    )  # fmt: skip
+    assertDataFrameEqual(silver_rows(spark, config), expected)
+    assert report.metrics() == {
+        "rows_read": 9,
+        "quarantined_corrupt_record": 1,
+        "quarantined_missing_event_id": 1,
+        "quarantined_unparsable_timestamp": 1,
+        "duplicates_removed": 2,
+        "late_dropped": 0,
+        "unknown_product_dropped": 1,
+        "rows_written": 3,
+    }
+    assert report.accounted == report.rows_read
+    quarantine = read_table(spark, config, names.SILVER_QUARANTINE)
+    reasons = sorted(tuple(r) for r in quarantine.select("quarantine_reason", "event_id").collect())
+    assert reasons == [("corrupt_record", None), ("missing_event_id", None), ("unparsable_timestamp", "e5")]
+
+
+def test_duplicate_in_a_later_run_is_removed_and_late_event_is_counted_not_lost(spark, config):
+    write_events(config, "events-1.json", event("e1", "2026-03-01T11:00:00+00:00"))
+    first = run(spark, config, "run-1")
+    write_events(
+        config,
+        "events-2.json",
+        event("e1", "2026-03-01T11:00:00+00:00"),  # re-delivered, within the watermark
+        event("late", "2026-03-01T10:30:00+00:00"),  # 30 minutes behind a 3-minute watermark
+        event("e2", "2026-03-01T11:01:00+00:00"),
+    )
+    second = run(spark, config, "run-2")
+
+    assert (first.rows_read, first.rows_written) == (1, 1)
+    assert (second.rows_read, second.duplicates_removed, second.late_dropped, second.rows_written) == (3, 1, 1, 1)
+    assert second.accounted == second.rows_read
+    assert sorted(r.event_id for r in silver_rows(spark, config).collect()) == ["e1", "e2"]
+    # The late event is still visible in bronze, and its drop is recorded in the run metrics.
+    assert read_table(spark, config, names.BRONZE_EVENTS).where(F.col("event_id") == "late").count() == 1
+    metrics = read_table(spark, config, names.RUN_METRICS).where("run_id = 'run-2' AND layer = 'silver'")
+    assert dict(metrics.select("metric", "value").collect()) == second.metrics()
+
+
+def test_rerun_without_new_bronze_rows_writes_nothing(spark, config):
+    write_events(config, "events-1.json", event("e1", "2026-03-01T11:00:00+00:00"))
+    run(spark, config)
+
+    again = run(spark, config)
+
+    assert (again.rows_read, again.rows_written, again.accounted) == (0, 0, 0)
+    assert silver_rows(spark, config).count() == 1
