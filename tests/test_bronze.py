@@ -89,7 +89,9 @@ def test_json_array_files_are_read_when_the_setting_is_on(spark, config):
 
 
 def test_customers_load_with_non_integer_ids_counted_not_hidden(spark, config):
-    write_customers(config, "customer_id,signup_date,location\n1,2025-01-05,New York\nx7,2025-01-06,Chicago\n")
+    write_customers(
+        config, "customer_id,signup_date,location\n1,2025-01-05,New York\nx7,2025-01-06,Chicago\n"
+    )
 
     report = bronze.ingest_customers(spark, config)
 
@@ -112,7 +114,10 @@ def test_bad_customer_header_fails_naming_the_columns_and_keeps_the_table(spark,
     with pytest.raises(ZenithError, match=r"customers\.csv: header id,location,signup_date does not match"):
         bronze.ingest_customers(spark, config)
 
-    ids = [r.customer_id for r in read_table(spark, config, names.BRONZE_CUSTOMERS).orderBy("customer_id").collect()]
+    ids = [
+        r.customer_id
+        for r in read_table(spark, config, names.BRONZE_CUSTOMERS).orderBy("customer_id").collect()
+    ]
     assert ids == [1, 2, 3]
 
 
@@ -122,7 +127,9 @@ def test_products_load_with_typed_columns(spark, config):
     report = bronze.ingest_products(spark, config)
 
     assert (report.files, report.rows) == (1, 2)
-    rows = read_table(spark, config, names.BRONZE_PRODUCTS).select("product_id", "product_name", "category", "price")
+    rows = read_table(spark, config, names.BRONZE_PRODUCTS).select(
+        "product_id", "product_name", "category", "price"
+    )
     expected = spark.createDataFrame(
         [(10, "Oak Desk", "Furniture", 249.99), (20, "Desk Lamp", "Home Decor", 15.5)],
         "product_id INT, product_name STRING, category STRING, price DOUBLE",
@@ -133,7 +140,10 @@ def test_products_load_with_typed_columns(spark, config):
 @pytest.mark.parametrize(
     ("frame", "message"),
     [
-        (pd.DataFrame({"product_id": [1], "product_name": ["x"], "price": [1.0]}), "column category is missing"),
+        (
+            pd.DataFrame({"product_id": [1], "product_name": ["x"], "price": [1.0]}),
+            "column category is missing",
+        ),
         (
             pd.DataFrame({"product_id": [1], "product_name": ["x"], "category": ["c"], "price": ["cheap"]}),
             "column price has type string",

@@ -34,7 +34,12 @@ SETTINGS = GeneratorSettings(
     null_id_rate=0.01,
     bad_timestamp_rate=0.01,
 )
-REGION = {"new york": "East Coast", "philadelphia": "East Coast", "los angeles": "West Coast", "san diego": "West Coast"}
+REGION = {
+    "new york": "East Coast",
+    "philadelphia": "East Coast",
+    "los angeles": "West Coast",
+    "san diego": "West Coast",
+}
 CENTRAL = {"chicago", "houston", "phoenix", "san antonio"}
 
 

@@ -23,11 +23,20 @@ SILVER_KEY_COLUMNS = (
 
 
 def test_categorize_region_on_pandas_ignores_case_and_spaces():
-    locations = pd.Series([" new york", "PHILADELPHIA", "Los Angeles ", "san diego", "Chicago", "Houston", None, "Paris"])
+    locations = pd.Series(
+        [" new york", "PHILADELPHIA", "Los Angeles ", "san diego", "Chicago", "Houston", None, "Paris"]
+    )
 
     regions = silver.categorize_region.func(locations)
 
-    assert regions.tolist()[:6] == ["East Coast", "East Coast", "West Coast", "West Coast", "Central", "Central"]
+    assert regions.tolist()[:6] == [
+        "East Coast",
+        "East Coast",
+        "West Coast",
+        "West Coast",
+        "Central",
+        "Central",
+    ]
     assert regions[6:].isna().tolist() == [True, True]
 
 
@@ -80,7 +89,9 @@ def test_stream_quarantines_dedupes_joins_and_accounts_for_every_row(spark, conf
         event("e5", "not-a-time"),
         '{"event_id": "e6", "event_ti',
     )
-    write_events(config, "events-2.json", event("e2", "2026-03-01T23:59:59.5+00:00", user_id=2, product_id=20))
+    write_events(
+        config, "events-2.json", event("e2", "2026-03-01T23:59:59.5+00:00", user_id=2, product_id=20)
+    )
 
     report = run(spark, config)
 
@@ -125,7 +136,12 @@ def test_duplicate_in_a_later_run_is_removed_and_late_event_is_counted_not_lost(
     second = run(spark, config, "run-2")
 
     assert (first.rows_read, first.rows_written) == (1, 1)
-    assert (second.rows_read, second.duplicates_removed, second.late_dropped, second.rows_written) == (3, 1, 1, 1)
+    assert (second.rows_read, second.duplicates_removed, second.late_dropped, second.rows_written) == (
+        3,
+        1,
+        1,
+        1,
+    )
     assert second.accounted == second.rows_read
     assert sorted(r.event_id for r in silver_rows(spark, config).collect()) == ["e1", "e2"]
     # The late event is still visible in bronze, and its drop is recorded in the run metrics.

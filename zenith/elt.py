@@ -20,7 +20,7 @@ from zenith.config import CATALOG, Config
 from zenith.errors import ZenithError
 from zenith.run_metrics import new_run_id, record_metrics
 from zenith.runtime import get_spark
-from zenith.tables import drop_table
+from zenith.tables import drop_table, read_table
 
 LAYERS = ("bronze", "silver", "gold", "analytics")
 LAYER_TABLES = {
@@ -84,7 +84,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--full-refresh", action="store_true", help="drop the layers' tables and checkpoints first"
     )
-    parser.add_argument("--json-array", action="store_true", help="event files are JSON arrays, not JSON Lines")
+    parser.add_argument(
+        "--json-array", action="store_true", help="event files are JSON arrays, not JSON Lines"
+    )
 
 
 def params_from_args(args: argparse.Namespace) -> RunParams:
@@ -200,6 +202,13 @@ class PipelineRun:
         self._record("gold", report.rows_in, rows_out, started)
         return report
 
+    def data_quality(self) -> dict[str, DataFrame]:
+        """The users whose events have a NULL region (unknown customers), if gold was requested."""
+        if not self.wants("gold"):
+            return {}
+        silver_activity = read_table(self.spark, self.config, names.SILVER_ACTIVITY)
+        return {"Users behind NULL-region events": gold.null_region_users(silver_activity)}
+
     def analytics(self) -> dict[str, DataFrame]:
         """Each analytics question's answer (empty if the layer was not requested)."""
         if not self.wants("analytics"):
@@ -228,6 +237,6 @@ def run_pipeline(params: RunParams, log: Callable[[str], None] = print) -> Pipel
     run.bronze()
     run.silver()
     run.gold()
-    show_answers(run.analytics())
+    show_answers({**run.data_quality(), **run.analytics()})
     log("\n" + run.summary())
     return run

@@ -113,6 +113,16 @@ def count_null_regions(silver: DataFrame) -> int:
     return silver.filter(F.col("region").isNull()).count()
 
 
+def null_region_users(silver: DataFrame) -> DataFrame:
+    """The users behind the NULL-region events, with their event counts, most events first."""
+    return (
+        silver.filter(F.col("region").isNull())
+        .groupBy("user_id")
+        .agg(F.count(F.lit(1)).alias("events"))
+        .orderBy(F.col("events").desc(), "user_id")
+    )
+
+
 @dataclass(frozen=True)
 class GoldReport:
     """What one gold run read and wrote."""
