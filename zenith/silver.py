@@ -38,21 +38,6 @@ REGIONS = {
     "san antonio": "Central",
 }
 QUARANTINE_REASONS = ("corrupt_record", "missing_event_id", "unparsable_timestamp")
-SILVER_COLUMNS = (
-    "event_id",
-    "event_dt",
-    "event_date",
-    "action",
-    "user_id",
-    "session_id",
-    "region",
-    "product_id",
-    "product_name",
-    "category",
-    "price",
-    "source_file",
-    "ingestion_timestamp",
-)
 
 
 @pandas_udf(T.StringType())  # a DataType, not a DDL string: no session needed at import

@@ -1,0 +1,73 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # Generate demo data
+# MAGIC Writes a customers CSV, a products Parquet file and JSON event files into the landing volumes. Every
+# MAGIC batch of events carries a known number of each data-quality problem (duplicates, late events, unknown
+# MAGIC ids, malformed records, missing ids, bad timestamps). The same seed writes the same files, and new event
+# MAGIC files continue the numbering, so each run adds a batch. Run `utils/setup_environment` first.
+
+# COMMAND ----------
+
+# MAGIC %md A workspace notebook runs in its own folder; the `zenith` package sits one level up.
+
+# COMMAND ----------
+
+import os
+import sys
+
+if os.path.isdir("../zenith") and os.path.abspath("..") not in sys.path:
+    sys.path.append(os.path.abspath(".."))
+
+# COMMAND ----------
+
+# MAGIC %md ## Parameters
+# MAGIC Sizes are per batch; `batches` above 1 writes that many, `interval` seconds apart, to feed a running
+# MAGIC stream. On a laptop the defaults apply (`zenith generate --help` takes the same settings as flags).
+
+# COMMAND ----------
+
+from zenith.config import CATALOG, Config
+from zenith.elt import parse_bool
+from zenith.generator import GeneratorSettings
+
+DEFAULTS = GeneratorSettings()
+WHOLE_NUMBERS = {
+    "seed": "Random seed",
+    "customers": "Customers",
+    "products": "Products",
+    "events": "Events per batch",
+    "files": "Event files per batch",
+    "batches": "Batches",
+}
+values = {
+    "catalog": CATALOG,
+    **{name: str(getattr(DEFAULTS, name)) for name in WHOLE_NUMBERS},
+    "interval": str(DEFAULTS.interval),
+    "json_array": str(DEFAULTS.json_array).lower(),
+}
+if "dbutils" in globals():
+    dbutils.widgets.text("catalog", CATALOG, "Catalog")
+    for name, label in WHOLE_NUMBERS.items():
+        dbutils.widgets.text(name, values[name], label)
+    dbutils.widgets.text("interval", values["interval"], "Seconds between batches")
+    dbutils.widgets.dropdown("json_array", values["json_array"], ["false", "true"], "Events as JSON arrays")
+    values = {name: dbutils.widgets.get(name).strip() for name in values}
+
+config = Config.from_env(catalog=values["catalog"] or CATALOG)
+settings = GeneratorSettings(
+    **{name: int(values[name]) for name in WHOLE_NUMBERS},
+    interval=float(values["interval"]),
+    json_array=parse_bool("json_array", values["json_array"]),
+)
+
+# COMMAND ----------
+
+# MAGIC %md ## Generate
+# MAGIC One line per batch, with the exact number of each problem it carries.
+
+# COMMAND ----------
+
+from zenith.generator import generate
+
+report = generate(config, settings)
+print(f"{report.events_written} events in {len(report.event_files)} files under {config.events_landing}")
