@@ -26,23 +26,9 @@ if os.path.isdir("../zenith") and os.path.abspath("..") not in sys.path:
 from pyspark.sql import functions as F
 
 from zenith import config as names
-from zenith.analytics import format_table
-from zenith.config import CATALOG, Config
-from zenith.runtime import get_spark
+from zenith.notebook import open_catalog
 
-if "dbutils" in globals():
-    dbutils.widgets.text("catalog", CATALOG, "Catalog")
-    catalog = dbutils.widgets.get("catalog").strip() or CATALOG
-else:  # plain Python on a laptop
-    catalog = CATALOG
-config = Config.from_env(catalog=catalog)
-spark = get_spark(config)
-
-if "display" not in globals():  # plain Python: print the first rows as a text table
-
-    def display(df):
-        print(format_table(df))
-
+config, spark, display = open_catalog(globals().get("dbutils"), globals().get("display"))
 
 # COMMAND ----------
 

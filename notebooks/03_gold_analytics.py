@@ -23,23 +23,9 @@ if os.path.isdir("../zenith") and os.path.abspath("..") not in sys.path:
 
 # COMMAND ----------
 
-from zenith.analytics import format_table
-from zenith.config import CATALOG, Config
-from zenith.runtime import get_spark
+from zenith.notebook import open_catalog
 
-if "dbutils" in globals():
-    dbutils.widgets.text("catalog", CATALOG, "Catalog")
-    catalog = dbutils.widgets.get("catalog").strip() or CATALOG
-else:  # plain Python on a laptop
-    catalog = CATALOG
-config = Config.from_env(catalog=catalog)
-spark = get_spark(config)
-
-if "display" not in globals():  # plain Python: print the first rows as a text table
-
-    def display(df):
-        print(format_table(df))
-
+config, spark, display = open_catalog(globals().get("dbutils"), globals().get("display"))
 
 # COMMAND ----------
 
@@ -48,7 +34,7 @@ if "display" not in globals():  # plain Python: print the first rows as a text t
 
 # COMMAND ----------
 
-from zenith.analytics import run_analytics
+from zenith.analytics import DAILY_CATEGORY_REVENUE, TOP_CUSTOMERS, TOP_PRODUCTS, run_analytics
 
 answers = run_analytics(spark, config)
 
@@ -59,7 +45,7 @@ answers = run_analytics(spark, config)
 
 # COMMAND ----------
 
-display(answers["Top 5 products by purchases on the most recent day"])
+display(answers[TOP_PRODUCTS])
 
 # COMMAND ----------
 
@@ -69,7 +55,7 @@ display(answers["Top 5 products by purchases on the most recent day"])
 
 # COMMAND ----------
 
-display(answers["Total daily revenue per product category"])
+display(answers[DAILY_CATEGORY_REVENUE])
 
 # COMMAND ----------
 
@@ -78,4 +64,4 @@ display(answers["Total daily revenue per product category"])
 
 # COMMAND ----------
 
-display(answers["Top 10 customers by total purchase value"])
+display(answers[TOP_CUSTOMERS])

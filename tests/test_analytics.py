@@ -11,13 +11,18 @@ from pyspark.testing import assertDataFrameEqual
 
 from zenith import config as names
 from zenith import tables
-from zenith.analytics import QUESTIONS, format_table, run_analytics
+from zenith.analytics import (
+    DAILY_CATEGORY_REVENUE,
+    QUESTIONS,
+    TOP_CUSTOMERS,
+    TOP_PRODUCTS,
+    format_table,
+    run_analytics,
+)
 from zenith.setup_env import setup_environment
 
 # rtol/atol default to a relative tolerance that would let 1000.00 equal 1000.01.
 assert_exact = partial(assertDataFrameEqual, rtol=0, atol=0, checkRowOrder=True)
-
-TOP_PRODUCTS, CATEGORY_REVENUE, TOP_CUSTOMERS = QUESTIONS
 
 PERFORMANCE_DDL = (
     "event_date DATE, product_id INT, product_name STRING, category STRING, total_views BIGINT, "
@@ -84,6 +89,10 @@ def gold_config(spark, lakehouse_config):
     return lakehouse_config
 
 
+def test_the_three_questions_are_asked_in_order():
+    assert list(QUESTIONS) == [TOP_PRODUCTS, DAILY_CATEGORY_REVENUE, TOP_CUSTOMERS]
+
+
 def test_top_products_is_latest_day_only_cut_at_five_ties_by_revenue_then_product(spark, gold_config):
     answer = run_analytics(spark, gold_config)[TOP_PRODUCTS]
 
@@ -102,7 +111,7 @@ def test_top_products_is_latest_day_only_cut_at_five_ties_by_revenue_then_produc
 
 
 def test_category_revenue_sums_each_day_biggest_category_first(spark, gold_config):
-    answer = run_analytics(spark, gold_config)[CATEGORY_REVENUE]
+    answer = run_analytics(spark, gold_config)[DAILY_CATEGORY_REVENUE]
 
     expected = spark.createDataFrame(
         [

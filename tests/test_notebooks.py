@@ -20,7 +20,7 @@ from notebook_runner import (
 from pyspark.sql import functions as F
 
 from zenith import config as names
-from zenith.analytics import QUESTIONS
+from zenith.analytics import DAILY_CATEGORY_REVENUE, QUESTIONS
 from zenith.runtime import LOCAL_CONF
 from zenith.tables import read_table, table_exists
 
@@ -145,7 +145,11 @@ def test_notebooks_run_in_order_on_a_fresh_lakehouse(spark, lakehouse_config, mo
     assert silver_report.accounted == silver_report.rows_read == generated.events_written
     for table in (names.GOLD_PRODUCT_PERFORMANCE, names.GOLD_CUSTOMER_SUMMARY):
         assert table_exists(spark, config, table), config.table_name(table)
-    assert len(recorder.of("ELT.py")) == len(QUESTIONS)
+    data_quality, *answers = recorder.of("ELT.py")
+    assert len(answers) == len(QUESTIONS)
+    null_region_events = ran["ELT.py"]["gold_report"].null_region_events
+    assert null_region_events == generated.unknown_user  # every unknown user's event has no region
+    assert sum(events for _, events in data_quality.rows) == null_region_events
 
     bronze = ran["notebooks/01_bronze_exploration.py"]
     assert dict(recorder.rows_of(bronze["row_counts"])) == {
@@ -171,7 +175,7 @@ def test_notebooks_run_in_order_on_a_fresh_lakehouse(spark, lakehouse_config, mo
 
     gold = ran["notebooks/03_gold_analytics.py"]
     assert len(recorder.of("notebooks/03_gold_analytics.py")) == len(QUESTIONS)
-    daily_revenue = recorder.rows_of(gold["answers"]["Total daily revenue per product category"])
+    daily_revenue = recorder.rows_of(gold["answers"][DAILY_CATEGORY_REVENUE])
     purchases = read_table(spark, config, names.SILVER_ACTIVITY).where(F.col("action") == "purchase")
     revenue = purchases.agg(F.sum("price")).first()[0]
     assert sum(row[2] for row in daily_revenue) == revenue > 0

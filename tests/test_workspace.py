@@ -212,6 +212,7 @@ def test_deploy_creates_a_paused_serverless_job_with_setup_then_elt(fake, client
         {"name": "catalog", "default": "demo"},
         {"name": "layers", "default": "bronze,silver,gold,analytics"},
         {"name": "full_refresh", "default": "false"},
+        {"name": "json_array", "default": "false"},
     ]
     assert job["schedule"]["pause_status"] == "PAUSED"
     assert [t["task_key"] for t in job["tasks"]] == ["setup", "elt"]
@@ -332,7 +333,12 @@ def test_cli_run_passes_its_flags_as_job_parameters_and_exits_1_on_failure(fake,
     assert main(["workspace", "run", "--layers", "bronze", "--full-refresh"]) == 1
 
     [run_now] = bodies(fake, f"{JOBS}/run-now")
-    assert run_now["job_parameters"] == {"catalog": names.CATALOG, "layers": "bronze", "full_refresh": "true"}
+    assert run_now["job_parameters"] == {
+        "catalog": names.CATALOG,
+        "layers": "bronze",
+        "full_refresh": "true",
+        "json_array": "false",
+    }
     assert capsys.readouterr().err.startswith("zenith: error: run 500 ended TERMINATED FAILED: ")
 
 

@@ -26,39 +26,9 @@ if os.path.isdir("../zenith") and os.path.abspath("..") not in sys.path:
 
 # COMMAND ----------
 
-from zenith.config import CATALOG, Config
-from zenith.elt import parse_bool
-from zenith.generator import GeneratorSettings
+from zenith.notebook import generator_settings_from_widgets
 
-DEFAULTS = GeneratorSettings()
-WHOLE_NUMBERS = {
-    "seed": "Random seed",
-    "customers": "Customers",
-    "products": "Products",
-    "events": "Events per batch",
-    "files": "Event files per batch",
-    "batches": "Batches",
-}
-values = {
-    "catalog": CATALOG,
-    **{name: str(getattr(DEFAULTS, name)) for name in WHOLE_NUMBERS},
-    "interval": str(DEFAULTS.interval),
-    "json_array": str(DEFAULTS.json_array).lower(),
-}
-if "dbutils" in globals():
-    dbutils.widgets.text("catalog", CATALOG, "Catalog")
-    for name, label in WHOLE_NUMBERS.items():
-        dbutils.widgets.text(name, values[name], label)
-    dbutils.widgets.text("interval", values["interval"], "Seconds between batches")
-    dbutils.widgets.dropdown("json_array", values["json_array"], ["false", "true"], "Events as JSON arrays")
-    values = {name: dbutils.widgets.get(name).strip() for name in values}
-
-config = Config.from_env(catalog=values["catalog"] or CATALOG)
-settings = GeneratorSettings(
-    **{name: int(values[name]) for name in WHOLE_NUMBERS},
-    interval=float(values["interval"]),
-    json_array=parse_bool("json_array", values["json_array"]),
-)
+config, settings = generator_settings_from_widgets(globals().get("dbutils"))
 
 # COMMAND ----------
 

@@ -24,16 +24,9 @@ if os.path.isdir("../zenith") and os.path.abspath("..") not in sys.path:
 
 # COMMAND ----------
 
-from zenith.config import CATALOG, Config
-from zenith.runtime import get_spark
+from zenith.notebook import open_catalog
 
-if "dbutils" in globals():
-    dbutils.widgets.text("catalog", CATALOG, "Catalog")
-    catalog = dbutils.widgets.get("catalog").strip() or CATALOG
-else:  # plain Python on a laptop
-    catalog = CATALOG
-config = Config.from_env(catalog=catalog)
-spark = get_spark(config)
+config, spark, _ = open_catalog(globals().get("dbutils"))
 
 # COMMAND ----------
 
@@ -42,8 +35,8 @@ spark = get_spark(config)
 
 # COMMAND ----------
 
+from zenith.notebook import setup_summary
 from zenith.setup_env import setup_environment
 
 steps = setup_environment(spark, config)
-print("\n".join(map(str, steps)))
-print(f"setup: {sum(step.created for step in steps)} of {len(steps)} objects created")
+print(setup_summary(steps))

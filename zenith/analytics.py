@@ -13,21 +13,26 @@ from pyspark.sql.types import NumericType
 from zenith import config as names
 from zenith.config import Config
 
+# The questions' titles: the keys of ``QUESTIONS`` and of ``run_analytics``'s answers.
+TOP_PRODUCTS = "Top 5 products by purchases on the most recent day"
+DAILY_CATEGORY_REVENUE = "Total daily revenue per product category"
+TOP_CUSTOMERS = "Top 10 customers by total purchase value"
+
 QUESTIONS: dict[str, str] = {
-    "Top 5 products by purchases on the most recent day": """
+    TOP_PRODUCTS: """
         SELECT event_date, product_id, product_name, category, total_purchases, total_revenue
         FROM {product_performance}
         WHERE event_date = (SELECT max(event_date) FROM {product_performance})
         ORDER BY total_purchases DESC, total_revenue DESC, product_id
         LIMIT 5
     """,
-    "Total daily revenue per product category": """
+    DAILY_CATEGORY_REVENUE: """
         SELECT event_date, category, sum(total_revenue) AS revenue
         FROM {product_performance}
         GROUP BY event_date, category
         ORDER BY event_date, revenue DESC, category
     """,
-    "Top 10 customers by total purchase value": """
+    TOP_CUSTOMERS: """
         SELECT user_id, region, total_purchase_value, total_purchases
         FROM {customer_summary}
         ORDER BY total_purchase_value DESC, user_id

@@ -10,6 +10,11 @@ from zenith.config import CATALOG, Config
 from zenith.elt import add_run_arguments
 from zenith.errors import ZenithError
 
+DESCRIPTION = (
+    "Zenith Online on a local lakehouse: set it up, generate demo data, run the pipeline, query the tables; "
+    "or set up, deploy and run it on Databricks."
+)
+
 
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line on stderr and exit code 2."""
@@ -63,7 +68,7 @@ def _add_global_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="zenith", description=__doc__)
+    parser = _Parser(prog="zenith", description=DESCRIPTION)
     parser.add_argument(
         "--lakehouse", help="local lakehouse folder (default: $ZENITH_LAKEHOUSE or ./lakehouse)"
     )

@@ -30,7 +30,12 @@ LAYER_TABLES = {
     "analytics": (),
 }
 # The notebook widgets (and Databricks job parameters) ELT.py reads, with their defaults.
-WIDGET_DEFAULTS = {"catalog": CATALOG, "layers": ",".join(LAYERS), "full_refresh": "false"}
+WIDGET_DEFAULTS = {
+    "catalog": CATALOG,
+    "layers": ",".join(LAYERS),
+    "full_refresh": "false",
+    "json_array": "false",
+}
 WIDGETS = tuple(WIDGET_DEFAULTS)
 
 
@@ -69,10 +74,14 @@ def params_from_widgets(dbutils) -> RunParams:
     dbutils.widgets.dropdown(
         "full_refresh", WIDGET_DEFAULTS["full_refresh"], ["false", "true"], "Full refresh"
     )
+    dbutils.widgets.dropdown(
+        "json_array", WIDGET_DEFAULTS["json_array"], ["false", "true"], "Events as JSON arrays"
+    )
     return RunParams(
         catalog=dbutils.widgets.get("catalog").strip() or CATALOG,
         layers=parse_layers(dbutils.widgets.get("layers")),
         full_refresh=parse_bool("full_refresh", dbutils.widgets.get("full_refresh")),
+        json_array=parse_bool("json_array", dbutils.widgets.get("json_array")),
     )
 
 
@@ -207,7 +216,7 @@ class PipelineRun:
         if not self.wants("gold"):
             return {}
         silver_activity = read_table(self.spark, self.config, names.SILVER_ACTIVITY)
-        return {"Users behind NULL-region events": gold.null_region_users(silver_activity)}
+        return {"Top 10 users behind NULL-region events": gold.null_region_users(silver_activity).limit(10)}
 
     def analytics(self) -> dict[str, DataFrame]:
         """Each analytics question's answer (empty if the layer was not requested)."""

@@ -197,12 +197,16 @@ def upload_sources(w: WorkspaceClient, workspace_dir: str, repo_root: Path = REP
 
 
 def job_parameters(
-    catalog: str = names.CATALOG, layers: str | None = None, full_refresh: bool = False
+    catalog: str = names.CATALOG,
+    layers: str | None = None,
+    full_refresh: bool = False,
+    json_array: bool = False,
 ) -> dict[str, str]:
     """The job's parameters by name: ELT.py's widgets, with its defaults where none is given."""
     from zenith.elt import WIDGET_DEFAULTS
 
-    parameters = {**WIDGET_DEFAULTS, "catalog": catalog, "full_refresh": str(full_refresh).lower()}
+    flags = {"full_refresh": str(full_refresh).lower(), "json_array": str(json_array).lower()}
+    parameters = {**WIDGET_DEFAULTS, "catalog": catalog, **flags}
     return parameters | ({"layers": layers} if layers else {})
 
 
@@ -401,6 +405,6 @@ def _run_command(args: argparse.Namespace) -> int:
     from zenith.elt import parse_layers
 
     layers = ",".join(parse_layers(args.layers))  # a typo fails here, not minutes into the run
-    parameters = job_parameters(args.catalog, layers, args.full_refresh)
+    parameters = job_parameters(args.catalog, layers, args.full_refresh, args.json_array)
     run_job(workspace_client(args.profile), parameters, wait=not args.no_wait)
     return 0
