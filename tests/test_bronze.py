@@ -14,7 +14,7 @@ from zenith import bronze
 from zenith import config as names
 from zenith.errors import ZenithError
 from zenith.setup_env import setup_environment
-from zenith.tables import read_table
+from zenith.tables import read_table, table_exists
 
 
 @pytest.fixture
@@ -86,6 +86,17 @@ def test_json_array_files_are_read_when_the_setting_is_on(spark, config):
 
     assert (report.files, report.rows, report.problems["corrupt_records"]) == (1, 2, 0)
     assert sorted(r.event_id for r in bronze_events(spark, config).collect()) == ["a1", "a2"]
+
+
+def test_json_array_setting_refuses_a_json_lines_file_instead_of_reading_one_record(spark, config):
+    write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"), event("e2", "x"))
+
+    with pytest.raises(
+        ZenithError, match=r"events-1\.json: the JSON-array setting is on but the file starts"
+    ):
+        bronze.ingest_events(spark, config.with_(json_array=True))
+
+    assert not table_exists(spark, config, names.BRONZE_EVENTS)
 
 
 def test_customers_load_with_non_integer_ids_counted_not_hidden(spark, config):

@@ -127,9 +127,29 @@ def read_event_stream(spark: SparkSession, config: Config) -> DataFrame:
     )
 
 
+def check_json_arrays(folder: Path) -> None:
+    """Fail, naming the file, if a landed event file is not a JSON array.
+
+    Read as a JSON array, a JSON Lines file would yield only its first record and drop the rest
+    without a trace, so array mode refuses such a file instead.
+    """
+    for path in sorted(folder.glob("*.json")):
+        if path.name.startswith((".", "_")):
+            continue
+        with path.open("rb") as handle:
+            start = handle.read(4096).lstrip()[:1]
+        if start not in (b"[", b""):
+            raise ZenithError(
+                f"{path}: the JSON-array setting is on but the file starts with {start.decode(errors='replace')!r}, "
+                "not '[': turn the setting off for JSON Lines files"
+            )
+
+
 def ingest_events(spark: SparkSession, config: Config) -> IngestReport:
     """Append newly landed event files to ``bronze_user_events``; re-running adds nothing."""
     started = time.monotonic()
+    if config.json_array:
+        check_json_arrays(config.events_landing)
     stream = read_event_stream(spark, config).transform(with_event_metadata).transform(event_metrics)
     query = write_available_now(stream, config, names.BRONZE_EVENTS, "bronze_user_events")
     batches = observed_metrics(query, "bronze_events")
