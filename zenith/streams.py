@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
+from contextlib import suppress
 
+from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame
 from pyspark.sql.streaming import StreamingQuery
 
 from zenith.config import Config, Table
 from zenith.tables import path_option
+
+# A query keeps this many micro-batch progress reports; the run's metrics are read from them.
+RECENT_PROGRESS_CONF = "spark.sql.streaming.numRecentProgressUpdates"
+RECENT_PROGRESS_KEPT = 10_000
 
 
 def write_available_now(df: DataFrame, config: Config, table: Table, query_name: str) -> StreamingQuery:
@@ -17,6 +24,9 @@ def write_available_now(df: DataFrame, config: Config, table: Table, query_name:
     The checkpoint lives in the ``_system.checkpoints`` volume, so a re-run processes only what
     arrived since the last one.
     """
+    spark = df.sparkSession
+    with suppress(PySparkException):  # a platform that fixes this setting keeps its own value
+        spark.conf.set(RECENT_PROGRESS_CONF, str(RECENT_PROGRESS_KEPT))
     query = (
         df.writeStream.format("delta")
         .queryName(query_name)
@@ -27,6 +37,12 @@ def write_available_now(df: DataFrame, config: Config, table: Table, query_name:
         .toTable(config.table_name(table))
     )
     query.awaitTermination()
+    kept = int(spark.conf.get(RECENT_PROGRESS_CONF))
+    if len(query.recentProgress) >= kept:
+        print(
+            f"warning: {query_name} ran {kept}+ micro-batches; its counts cover only the last {kept}",
+            file=sys.stderr,
+        )
     return query
 
 
