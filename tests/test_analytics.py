@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
 
 import pytest
-from pyspark.testing import assertDataFrameEqual
 
+from tests.schemas import PERFORMANCE_DDL, SUMMARY_DDL, assert_exact
 from zenith import config as names
 from zenith import tables
 from zenith.analytics import (
@@ -20,18 +19,6 @@ from zenith.analytics import (
     run_analytics,
 )
 from zenith.setup_env import setup_environment
-
-# rtol/atol default to a relative tolerance that would let 1000.00 equal 1000.01.
-assert_exact = partial(assertDataFrameEqual, rtol=0, atol=0, checkRowOrder=True)
-
-PERFORMANCE_DDL = (
-    "event_date DATE, product_id INT, product_name STRING, category STRING, total_views BIGINT, "
-    "total_adds_to_cart BIGINT, total_purchases BIGINT, total_revenue DECIMAL(20,2), revenue_rank INT"
-)
-SUMMARY_DDL = (
-    "user_id INT, region STRING, total_purchase_value DECIMAL(20,2), total_purchases BIGINT, "
-    "distinct_products_purchased BIGINT, last_purchase_timestamp TIMESTAMP"
-)
 
 OLD_DAY, LATEST_DAY = date(2024, 3, 1), date(2024, 3, 2)
 
@@ -107,7 +94,7 @@ def test_top_products_is_latest_day_only_cut_at_five_ties_by_revenue_then_produc
         "event_date DATE, product_id INT, product_name STRING, category STRING, "
         "total_purchases BIGINT, total_revenue DECIMAL(20,2)",
     )
-    assert_exact(answer, expected)
+    assert_exact(answer, expected, checkRowOrder=True)
 
 
 def test_category_revenue_sums_each_day_biggest_category_first(spark, gold_config):
@@ -123,7 +110,7 @@ def test_category_revenue_sums_each_day_biggest_category_first(spark, gold_confi
         ],
         "event_date DATE, category STRING, revenue DECIMAL(30,2)",
     )
-    assert_exact(answer, expected)
+    assert_exact(answer, expected, checkRowOrder=True)
 
 
 def test_top_customers_cut_at_ten_ties_broken_by_user_id(spark, gold_config):
@@ -144,7 +131,7 @@ def test_top_customers_cut_at_ten_ties_broken_by_user_id(spark, gold_config):
         ],
         "user_id INT, region STRING, total_purchase_value DECIMAL(20,2), total_purchases BIGINT",
     )
-    assert_exact(answer, expected)
+    assert_exact(answer, expected, checkRowOrder=True)
 
 
 def test_format_table_aligns_columns_and_right_aligns_numbers(spark):

@@ -4,31 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
 
 import pytest
-from pyspark.testing import assertDataFrameEqual
 
+from tests.schemas import PERFORMANCE_DDL, SUMMARY_DDL, assert_exact
 from zenith import config as names
 from zenith import tables
 from zenith.gold import count_null_regions, customer_purchase_summary, daily_product_performance, run_gold
 from zenith.setup_env import setup_environment
 
-# rtol/atol default to a relative tolerance that would let 1000.00 equal 1000.01.
-assert_exact = partial(assertDataFrameEqual, rtol=0, atol=0)
-
 SILVER_DDL = (
     "event_id STRING, event_dt TIMESTAMP, event_date DATE, action STRING, user_id INT, session_id STRING, "
     "region STRING, product_id INT, product_name STRING, category STRING, price DECIMAL(10,2), "
     "source_file STRING, ingestion_timestamp TIMESTAMP"
-)
-PERFORMANCE_DDL = (
-    "event_date DATE, product_id INT, product_name STRING, category STRING, total_views BIGINT, "
-    "total_adds_to_cart BIGINT, total_purchases BIGINT, total_revenue DECIMAL(20,2), revenue_rank INT"
-)
-SUMMARY_DDL = (
-    "user_id INT, region STRING, total_purchase_value DECIMAL(20,2), total_purchases BIGINT, "
-    "distinct_products_purchased BIGINT, last_purchase_timestamp TIMESTAMP"
 )
 
 PRODUCTS = {
