@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from zenith import config as names
-from zenith import workspace
+from zenith import workspace_job
 
 ROOT = Path(__file__).resolve().parent.parent
 RESOURCES = ROOT / "resources"
@@ -99,7 +99,7 @@ def _essentials(job: dict, repo_path: Callable[[str], str], value: Callable[[str
 
 def test_deploy_command_creates_the_same_job_as_the_bundle(bundle, job):
     folder = "/Workspace/Users/ada@example.com/zenith_online"
-    deployed = workspace.job_settings(folder).as_dict()
+    deployed = workspace_job.job_settings(folder).as_dict()
 
     assert _essentials(deployed, lambda path: str(PurePosixPath(path).relative_to(folder))) == _essentials(
         job,

@@ -9,7 +9,7 @@ import pytest
 from fake_databricks import JOBS, RUN_FAILS, UC, USER, FakeDatabricks, serve
 
 from zenith import config as names
-from zenith import workspace
+from zenith import workspace, workspace_job
 from zenith.cli import main
 from zenith.errors import ZenithError
 
@@ -179,7 +179,7 @@ def test_missing_credentials_are_a_one_line_error(profile, expected):
 
 # --- deploy ----------------------------------------------------------------------------------
 def test_deploy_uploads_notebooks_as_python_notebooks_and_the_rest_as_files(fake, client, repo):
-    workspace.deploy(client, repo_root=repo)
+    workspace_job.deploy(client, repo_root=repo)
 
     assert sorted(fake.objects) == [
         f"{FOLDER}/ELT",
@@ -204,7 +204,7 @@ def test_deploy_uploads_notebooks_as_python_notebooks_and_the_rest_as_files(fake
 
 
 def test_deploy_creates_a_paused_serverless_job_with_setup_then_elt(fake, client, repo, capsys):
-    job_id = workspace.deploy(client, catalog="demo", repo_root=repo)
+    job_id = workspace_job.deploy(client, catalog="demo", repo_root=repo)
 
     [job] = bodies(fake, f"{JOBS}/create")
     assert job["name"] == "zenith_online_elt"
@@ -227,8 +227,8 @@ def test_deploy_creates_a_paused_serverless_job_with_setup_then_elt(fake, client
 
 
 def test_second_deploy_resets_the_job_instead_of_creating_another(fake, client, repo, capsys):
-    first = workspace.deploy(client, repo_root=repo)
-    second = workspace.deploy(client, repo_root=repo, workspace_dir="/Shared/zenith/")
+    first = workspace_job.deploy(client, repo_root=repo)
+    second = workspace_job.deploy(client, repo_root=repo, workspace_dir="/Shared/zenith/")
 
     assert first == second
     assert len(fake.jobs) == 1
@@ -245,7 +245,7 @@ def test_deploy_without_the_setup_notebook_fails_before_uploading_anything(fake,
     (repo / "utils" / "setup_environment.py").unlink()
 
     with pytest.raises(ZenithError) as error:
-        workspace.deploy(client, repo_root=repo, workspace_dir="/Shared/zenith")
+        workspace_job.deploy(client, repo_root=repo, workspace_dir="/Shared/zenith")
 
     assert str(error.value) == f"{repo / 'utils' / 'setup_environment.py'} is missing: the job runs it"
     assert fake.calls() == []
@@ -255,7 +255,7 @@ def test_deploy_leaves_a_job_deployed_by_an_asset_bundle_alone(fake, client, rep
     fake.jobs[100] = {"name": "zenith_online_elt", "deployment": {"kind": "BUNDLE"}}
 
     with pytest.raises(ZenithError, match="belongs to an asset bundle"):
-        workspace.deploy(client, repo_root=repo)
+        workspace_job.deploy(client, repo_root=repo)
 
     assert bodies(fake, f"{JOBS}/reset") == []
 
@@ -264,7 +264,7 @@ def test_two_jobs_with_the_name_are_an_error_not_a_guess(fake, client):
     fake.jobs.update({100: {"name": "zenith_online_elt"}, 101: {"name": "ZENITH_ONLINE_ELT"}})
 
     with pytest.raises(ZenithError) as error:
-        workspace.run_job(client)
+        workspace_job.run_job(client)
 
     assert str(error.value) == "2 jobs are named zenith_online_elt (ids 100, 101): delete all but one"
 
@@ -272,13 +272,13 @@ def test_two_jobs_with_the_name_are_an_error_not_a_guess(fake, client):
 # --- run -------------------------------------------------------------------------------------
 @pytest.fixture
 def deployed(fake, client, repo):
-    workspace.deploy(client, repo_root=repo)
+    workspace_job.deploy(client, repo_root=repo)
     return next(iter(fake.jobs))
 
 
 def test_run_prints_progress_until_the_run_succeeds(fake, client, deployed, capsys):
     capsys.readouterr()
-    run_id = workspace.run_job(client, {"catalog": "demo"}, sleep=lambda seconds: None)
+    run_id = workspace_job.run_job(client, {"catalog": "demo"}, sleep=lambda seconds: None)
 
     assert bodies(fake, f"{JOBS}/run-now") == [{"job_id": deployed, "job_parameters": {"catalog": "demo"}}]
     url = f"{fake.url}/jobs/{deployed}/runs/{run_id}"
@@ -295,7 +295,7 @@ def test_failed_run_is_an_error_naming_the_failed_task(fake, client, deployed):
     fake.run_script = RUN_FAILS
 
     with pytest.raises(ZenithError) as error:
-        workspace.run_job(client, sleep=lambda seconds: None)
+        workspace_job.run_job(client, sleep=lambda seconds: None)
 
     assert str(error.value) == (
         "run 500 ended TERMINATED FAILED: Workload failed, see run output for details; "
@@ -304,13 +304,13 @@ def test_failed_run_is_an_error_naming_the_failed_task(fake, client, deployed):
 
 
 def test_run_with_no_wait_only_starts_the_run(fake, client, deployed):
-    assert workspace.run_job(client, wait=False) == 500
+    assert workspace_job.run_job(client, wait=False) == 500
     assert fake.calls("GET", f"{JOBS}/runs/get") == []
 
 
 def test_run_before_deploy_says_to_deploy_first(fake, client):
     with pytest.raises(ZenithError) as error:
-        workspace.run_job(client)
+        workspace_job.run_job(client)
 
     assert (
         str(error.value)
@@ -322,7 +322,7 @@ def test_run_that_disappeared_is_a_not_found_error(fake, client, deployed):
     fake.fail("GET", f"{JOBS}/runs/get", 404, "RESOURCE_DOES_NOT_EXIST", "Run 500 does not exist.")
 
     with pytest.raises(ZenithError) as error:
-        workspace.run_job(client)
+        workspace_job.run_job(client)
 
     assert str(error.value) == "not found while reading run 500: Run 500 does not exist."
 
