@@ -41,7 +41,7 @@ answers = run_analytics(spark, config)
 # COMMAND ----------
 
 # MAGIC %md ## Top products on the most recent day
-# MAGIC To chart it: **+** above the table → **Visualization** → *Bar*, X `product_name`, Y `total_purchases`.
+# MAGIC The answer, then a bar chart of purchases per product.
 
 # COMMAND ----------
 
@@ -49,13 +49,22 @@ display(answers[TOP_PRODUCTS])
 
 # COMMAND ----------
 
+from zenith.charts import daily_revenue_chart, top_products_chart
+
+display(top_products_chart(answers[TOP_PRODUCTS].toPandas()))
+
+# COMMAND ----------
+
 # MAGIC %md ## Daily revenue per category
-# MAGIC To chart it: **+** → **Visualization** → *Line* (or stacked *Bar*), X `event_date`, Y `revenue`,
-# MAGIC group by `category`.
+# MAGIC The answer, then a line per category across the days.
 
 # COMMAND ----------
 
 display(answers[DAILY_CATEGORY_REVENUE])
+
+# COMMAND ----------
+
+display(daily_revenue_chart(answers[DAILY_CATEGORY_REVENUE].toPandas()))
 
 # COMMAND ----------
 

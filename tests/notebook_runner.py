@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.figure import Figure
 from pyspark.sql import DataFrame, SparkSession
 
 HEADER = "# Databricks notebook source"
@@ -124,10 +125,10 @@ class FakeDbutils:
 
 @dataclass(frozen=True)
 class Shown:
-    """One ``display()`` call: the notebook, the frame and the first rows it would show."""
+    """One ``display()`` call: the notebook, the frame (or chart) and the first rows it would show."""
 
     notebook: str
-    frame: DataFrame | pd.DataFrame
+    frame: DataFrame | pd.DataFrame | Figure
     rows: list[tuple]
 
 
@@ -143,9 +144,12 @@ class DisplayRecorder:
             rows = [tuple(row) for row in frame.limit(DISPLAY_ROWS).collect()]
         elif isinstance(frame, pd.DataFrame):
             rows = list(frame.head(DISPLAY_ROWS).itertuples(index=False, name=None))
+        elif isinstance(frame, Figure):
+            frame.canvas.draw()  # render it, as a workspace does, so a broken chart fails here
+            rows = []
         else:
             raise TypeError(
-                f"display() was given a {type(frame).__name__}: expected a Spark or pandas DataFrame"
+                f"display() was given a {type(frame).__name__}: expected a Spark or pandas DataFrame or a chart"
             )
         self.shown.append(Shown(self.notebook, frame, rows))
 

@@ -106,7 +106,7 @@ def test_open_catalog_outside_a_workspace_uses_the_default_catalog_and_prints_ta
     config, _, shown_with = notebook.open_catalog()
 
     assert config == Config(catalog=CATALOG, lakehouse=lakehouse)
-    assert shown_with is notebook.print_table
+    assert shown_with is notebook.show_locally
 
 
 def test_a_blank_catalog_widget_means_the_default_catalog():

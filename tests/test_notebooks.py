@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from matplotlib.figure import Figure
 from notebook_runner import (
     DisplayRecorder,
     FakeWidgets,
@@ -174,7 +175,15 @@ def test_notebooks_run_in_order_on_a_fresh_lakehouse(spark, lakehouse_config, mo
     assert silver_metrics["rows_written"] == silver_report.rows_written
 
     gold = ran["notebooks/03_gold_analytics.py"]
-    assert len(recorder.of("notebooks/03_gold_analytics.py")) == len(QUESTIONS)
+    tables = [
+        s.frame for s in recorder.of("notebooks/03_gold_analytics.py") if not isinstance(s.frame, Figure)
+    ]
+    charts = [s.frame for s in recorder.of("notebooks/03_gold_analytics.py") if isinstance(s.frame, Figure)]
+    assert len(tables) == len(QUESTIONS)
+    assert [chart.axes[0].get_title().split(" on ")[0] for chart in charts] == [
+        "Top products by purchases",
+        "Daily revenue by category",
+    ]
     daily_revenue = recorder.rows_of(gold["answers"][DAILY_CATEGORY_REVENUE])
     purchases = read_table(spark, config, names.SILVER_ACTIVITY).where(F.col("action") == "purchase")
     revenue = purchases.agg(F.sum("price")).first()[0]
@@ -186,3 +195,4 @@ def test_notebooks_run_in_order_on_a_fresh_lakehouse(spark, lakehouse_config, mo
     printed = capsys.readouterr().out
     for answer in plain["answers"].values():
         assert re.search(r"\s+".join(answer.columns), printed), answer.columns
+    assert printed.count("chart saved to ") == 2

@@ -6,7 +6,10 @@ plain Python on a laptop, where the defaults apply and tables are printed as tex
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyspark.sql import DataFrame, SparkSession
 
@@ -17,6 +20,9 @@ from zenith.errors import ZenithError
 from zenith.generator import GeneratorSettings
 from zenith.runtime import get_spark
 from zenith.setup_env import SetupStep
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 Display = Callable[[DataFrame], None]
 BOOLEAN_CHOICES = ["false", "true"]
@@ -34,9 +40,16 @@ GENERATOR_WIDGETS = {
 }
 
 
-def print_table(df: DataFrame) -> None:
-    """``display()`` outside a workspace: print the first rows as an aligned text table."""
-    print(format_table(df))
+def show_locally(shown: DataFrame | Figure) -> None:
+    """``display()`` outside a workspace: a table as aligned text, a chart saved as a PNG file."""
+    if hasattr(shown, "savefig"):
+        path = (
+            Path(tempfile.gettempdir()) / f"zenith-{shown.axes[0].get_title().replace(' ', '-').lower()}.png"
+        )
+        shown.savefig(path)
+        print(f"chart saved to {path}")
+    else:
+        print(format_table(shown))
 
 
 def catalog_from_widgets(dbutils=None) -> str:
@@ -48,9 +61,9 @@ def catalog_from_widgets(dbutils=None) -> str:
 
 
 def open_catalog(dbutils=None, display: Display | None = None) -> tuple[Config, SparkSession, Display]:
-    """The catalog's configuration, the Spark session, and ``display`` (or ``print_table`` if None)."""
+    """The catalog's configuration, the Spark session, and ``display`` (or ``show_locally`` if None)."""
     config = Config.from_env(catalog=catalog_from_widgets(dbutils))
-    return config, get_spark(config), display or print_table
+    return config, get_spark(config), display or show_locally
 
 
 def generator_widget_defaults() -> dict[str, str]:

@@ -1,0 +1,46 @@
+"""Charts of the analytics answers, drawn with matplotlib.
+
+matplotlib comes with every Databricks runtime; locally it is a dev extra, imported only when a
+chart is drawn. Each function takes a small pandas frame (an answer's ``toPandas()``) and returns
+a Figure that ``display()`` shows in a notebook.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def _figure() -> Figure:
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend needed
+
+    return Figure(figsize=(9, 4), layout="constrained")
+
+
+def daily_revenue_chart(daily_revenue: pd.DataFrame) -> Figure:
+    """A line per category: revenue by day (from the daily revenue per category answer)."""
+    by_day = daily_revenue.pivot_table(
+        index="event_date", columns="category", values="revenue", aggfunc="sum"
+    )
+    figure = _figure()
+    axes = figure.subplots()
+    for category in by_day.columns:
+        axes.plot(by_day.index, by_day[category].astype(float), marker="o", label=category)
+    axes.set(title="Daily revenue by category", xlabel="day", ylabel="revenue")
+    axes.legend()
+    return figure
+
+
+def top_products_chart(top_products: pd.DataFrame) -> Figure:
+    """Horizontal bars: purchases of the latest day's top products, the best seller on top."""
+    figure = _figure()
+    axes = figure.subplots()
+    ranked = top_products.iloc[::-1]
+    axes.barh(ranked["product_name"], ranked["total_purchases"])
+    day = top_products["event_date"].iloc[0] if len(top_products) else "no data"
+    axes.set(title=f"Top products by purchases on {day}", xlabel="purchases")
+    return figure
