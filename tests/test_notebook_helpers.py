@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from notebook_runner import FakeDbutils, FakeWidgets
 
+from tests.notebook_runner import FakeDbutils, FakeWidgets
 from zenith import notebook
 from zenith.config import CATALOG, LAKEHOUSE_ENV, Config
 from zenith.errors import ZenithError

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from matplotlib.figure import Figure
-from notebook_runner import (
+from pyspark.sql import functions as F
+
+from tests.notebook_runner import (
     DisplayRecorder,
     FakeWidgets,
     NotebookFormatError,
@@ -18,11 +20,8 @@ from notebook_runner import (
     run_notebook,
     workspace_namespace,
 )
-from pyspark.sql import functions as F
-
 from zenith import config as names
 from zenith.analytics import DAILY_CATEGORY_REVENUE, QUESTIONS
-from zenith.runtime import LOCAL_CONF
 from zenith.tables import read_table, table_exists
 
 REPO = Path(__file__).resolve().parent.parent
@@ -113,10 +112,6 @@ def test_notebooks_run_in_order_on_a_fresh_lakehouse(spark, lakehouse_config, mo
     monkeypatch.setenv(names.LAKEHOUSE_ENV, str(config.lakehouse))
     monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION", raising=False)
     monkeypatch.setattr(sys, "path", list(sys.path))  # the notebooks' first cell may extend it
-    # A notebook's get_spark() applies LOCAL_CONF to the running session: keep the test session's own.
-    for key in LOCAL_CONF:
-        if spark.conf.isModifiable(key):
-            monkeypatch.setitem(LOCAL_CONF, key, spark.conf.get(key))
     recorder = DisplayRecorder()
 
     def run(notebook: str, parameters: dict[str, str] | None = None) -> dict:

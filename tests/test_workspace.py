@@ -6,8 +6,8 @@ import base64
 import os
 
 import pytest
-from fake_databricks import JOBS, RUN_FAILS, UC, USER, FakeDatabricks, serve
 
+from tests.fake_databricks import JOBS, RUN_FAILS, UC, USER, FakeDatabricks, serve
 from zenith import config as names
 from zenith import workspace, workspace_job
 from zenith.cli import main
