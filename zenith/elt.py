@@ -110,7 +110,10 @@ def params_from_args(args: argparse.Namespace) -> RunParams:
 
 
 def read_params(dbutils=None, argv: Sequence[str] | None = None) -> RunParams:
-    """Widgets in a notebook or job (``dbutils`` given); command-line flags otherwise."""
+    """Widgets in a notebook or job (``dbutils`` given); command-line flags otherwise.
+
+    For a command-line run it also makes an uncaught ZenithError end the script with one line.
+    """
     if dbutils is not None:
         return params_from_widgets(dbutils)
     from zenith.cli import build_run_parser
