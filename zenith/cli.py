@@ -9,7 +9,10 @@ from collections.abc import Callable, Sequence
 from zenith.config import CATALOG, Config
 from zenith.elt import add_run_arguments
 from zenith.errors import ZenithError
+from zenith.generator_events import IN_PLACE_ANOMALIES
 
+# Each anomaly the generator injects has a --<name>-rate flag.
+ANOMALIES = ("duplicate", *IN_PLACE_ANOMALIES)
 DESCRIPTION = (
     "Zenith Online on a local lakehouse: set it up, generate demo data, run the pipeline, query the tables; "
     "or set up, deploy and run it on Databricks."
@@ -78,16 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--interval", type=_non_negative_float, default=0.0, help="seconds between batches")
     gen.add_argument("--json-array", action="store_true", help="write each event file as one JSON array")
     gen.add_argument("--if-empty", action="store_true", help="do nothing if the landing zone has data")
-    for anomaly in (
-        "duplicate",
-        "late",
-        "unknown-user",
-        "unknown-product",
-        "malformed",
-        "null-id",
-        "bad-timestamp",
-    ):
-        gen.add_argument(f"--{anomaly}-rate", type=_rate, default=None, help=f"share of {anomaly} anomalies")
+    for anomaly in ANOMALIES:
+        flag = anomaly.replace("_", "-")
+        gen.add_argument(f"--{flag}-rate", type=_rate, default=None, help=f"share of {flag} anomalies")
 
     run = sub.add_parser("run", help="run the pipeline (what ELT.py does)")
     add_run_arguments(run)
@@ -142,15 +138,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return 0
     rates = {
         f"{name}_rate": getattr(args, f"{name}_rate")
-        for name in (
-            "duplicate",
-            "late",
-            "unknown_user",
-            "unknown_product",
-            "malformed",
-            "null_id",
-            "bad_timestamp",
-        )
+        for name in ANOMALIES
         if getattr(args, f"{name}_rate") is not None
     }
     settings = GeneratorSettings(
