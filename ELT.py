@@ -13,10 +13,11 @@
 
 # COMMAND ----------
 
-from zenith import elt
+from zenith.cli import elt_params
+from zenith.pipeline.run import PipelineRun, show_answers
 
-params = elt.read_params(globals().get("dbutils"))
-run = elt.PipelineRun.start(params)
+params = elt_params(globals().get("dbutils"))
+run = PipelineRun.start(params)
 print(f"run {run.run_id}: layers {', '.join(params.layers)}; catalog {run.config.catalog}")
 
 # COMMAND ----------
@@ -53,7 +54,7 @@ gold_report = run.gold()
 
 # COMMAND ----------
 
-elt.show_answers(run.data_quality(), globals().get("display"))
+show_answers(run.data_quality(), globals().get("display"))
 
 # COMMAND ----------
 
@@ -62,7 +63,7 @@ elt.show_answers(run.data_quality(), globals().get("display"))
 
 # COMMAND ----------
 
-elt.show_answers(run.analytics(), globals().get("display"))
+show_answers(run.analytics(), globals().get("display"))
 
 # COMMAND ----------
 

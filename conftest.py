@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from zenith import config as names
-from zenith.config import Config
-from zenith.runtime import local_builder
+from zenith.lakehouse import config as names
+from zenith.lakehouse.config import Config
+from zenith.lakehouse.runtime import local_builder
 
 
 @pytest.fixture(scope="session")

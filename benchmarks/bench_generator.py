@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from zenith.config import Config
-from zenith.generator import GeneratorSettings, generate
+from zenith.demo.generator import GeneratorSettings, generate
+from zenith.lakehouse.config import Config
 
 
 def main() -> int:

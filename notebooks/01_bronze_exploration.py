@@ -25,9 +25,9 @@ if os.path.isdir("../zenith") and os.path.abspath("..") not in sys.path:
 
 from pyspark.sql import functions as F
 
-from zenith import config as names
-from zenith.bronze import CORRUPT
+from zenith.lakehouse import config as names
 from zenith.notebook import open_catalog
+from zenith.pipeline.bronze import CORRUPT
 
 config, spark, display = open_catalog(globals().get("dbutils"), globals().get("display"))
 
@@ -86,7 +86,7 @@ display(untimed_events)
 
 # COMMAND ----------
 
-from zenith.silver import with_quarantine_reason
+from zenith.pipeline.silver import with_quarantine_reason
 
 problems = events.transform(with_quarantine_reason).where(F.col("quarantine_reason").isNotNull())
 problems_per_file = problems.groupBy("source_file", "quarantine_reason").count()

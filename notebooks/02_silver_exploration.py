@@ -25,7 +25,7 @@ if os.path.isdir("../zenith") and os.path.abspath("..") not in sys.path:
 
 from pyspark.sql import functions as F
 
-from zenith import config as names
+from zenith.lakehouse import config as names
 from zenith.notebook import open_catalog
 
 config, spark, display = open_catalog(globals().get("dbutils"), globals().get("display"))

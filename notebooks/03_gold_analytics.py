@@ -34,7 +34,7 @@ config, spark, display = open_catalog(globals().get("dbutils"), globals().get("d
 
 # COMMAND ----------
 
-from zenith.analytics import DAILY_CATEGORY_REVENUE, TOP_CUSTOMERS, TOP_PRODUCTS, run_analytics
+from zenith.pipeline.analytics import DAILY_CATEGORY_REVENUE, TOP_CUSTOMERS, TOP_PRODUCTS, run_analytics
 
 answers = run_analytics(spark, config)
 

@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from zenith.config import Config
+from zenith.lakehouse.config import Config
 
 CUSTOMERS_CSV = "customer_id,signup_date,location\n1,2025-01-05,New York\n2,2025-02-11, los angeles \n3,2025-03-20,Chicago\n"
 PRODUCTS = pd.DataFrame(

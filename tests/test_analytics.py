@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 
 from tests.schemas import PERFORMANCE_DDL, SUMMARY_DDL, assert_exact
-from zenith import config as names
-from zenith import tables
-from zenith.analytics import (
+from zenith.lakehouse import config as names
+from zenith.lakehouse import tables
+from zenith.lakehouse.setup import setup_environment
+from zenith.pipeline.analytics import (
     DAILY_CATEGORY_REVENUE,
     QUESTIONS,
     TOP_CUSTOMERS,
@@ -18,7 +19,6 @@ from zenith.analytics import (
     format_table,
     run_analytics,
 )
-from zenith.setup_env import setup_environment
 
 OLD_DAY, LATEST_DAY = date(2024, 3, 1), date(2024, 3, 2)
 

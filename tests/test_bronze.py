@@ -10,11 +10,11 @@ from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from tests.landing import event, write_customers, write_events, write_products
-from zenith import bronze
-from zenith import config as names
-from zenith.errors import ZenithError
-from zenith.setup_env import setup_environment
-from zenith.tables import read_table, table_exists
+from zenith.lakehouse import config as names
+from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.setup import setup_environment
+from zenith.lakehouse.tables import read_table, table_exists
+from zenith.pipeline import bronze
 
 
 @pytest.fixture

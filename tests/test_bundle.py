@@ -9,8 +9,8 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
-from zenith import config as names
-from zenith import workspace_job
+from zenith.databricks import job as workspace_job
+from zenith.lakehouse import config as names
 
 ROOT = Path(__file__).resolve().parent.parent
 RESOURCES = ROOT / "resources"
@@ -72,9 +72,9 @@ def test_job_runs_on_serverless_compute(job):
 
 def test_job_parameters_are_the_widgets_elt_reads(job):
     try:
-        from zenith.elt import WIDGETS
+        from zenith.pipeline.params import WIDGETS
     except ImportError as exc:
-        pytest.fail(f"zenith.elt.WIDGETS, the names of ELT.py's widgets, is missing: {exc}")
+        pytest.fail(f"zenith.pipeline.params.WIDGETS, the names of ELT.py's widgets, is missing: {exc}")
 
     assert [parameter["name"] for parameter in job["parameters"]] == list(WIDGETS)
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from pyspark.logger import PySparkLogger
 
-from zenith import config as names
 from zenith.cli import main
-from zenith.config import Config
-from zenith.setup_env import setup_environment
-from zenith.tables import overwrite_table
+from zenith.lakehouse import config as names
+from zenith.lakehouse.config import Config
+from zenith.lakehouse.setup import setup_environment
+from zenith.lakehouse.tables import overwrite_table
 
 SMALL_GENERATE = ["generate", "--customers", "3", "--products", "2", "--events", "20", "--files", "2"]
 

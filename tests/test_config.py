@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from zenith import config as names
-from zenith.config import Config, quote
+from zenith.lakehouse import config as names
+from zenith.lakehouse.config import Config, quote
 
 
 @pytest.fixture

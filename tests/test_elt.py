@@ -6,11 +6,12 @@ import pytest
 
 from tests.landing import event, write_customers, write_events, write_products
 from tests.notebook_runner import FakeDbutils, FakeWidgets
-from zenith import config as names
-from zenith.elt import PipelineRun, RunParams, params_from_widgets, parse_layers
-from zenith.errors import ZenithError
-from zenith.setup_env import setup_environment
-from zenith.tables import read_table
+from zenith.lakehouse import config as names
+from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.setup import setup_environment
+from zenith.lakehouse.tables import read_table
+from zenith.pipeline.params import RunParams, params_from_widgets, parse_layers
+from zenith.pipeline.run import PipelineRun
 
 
 def test_layers_run_in_pipeline_order_whatever_order_they_are_given():

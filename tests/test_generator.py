@@ -12,9 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from zenith.config import Config
-from zenith.errors import ZenithError
-from zenith.generator import (
+from zenith.demo.generator import (
     CUSTOMERS_FILE,
     PRODUCTS_FILE,
     GenerationReport,
@@ -22,6 +20,8 @@ from zenith.generator import (
     generate,
     landing_is_empty,
 )
+from zenith.lakehouse.config import Config
+from zenith.lakehouse.errors import ZenithError
 
 ANOMALIES = ("duplicates", "late", "unknown_user", "unknown_product", "malformed", "null_id", "bad_timestamp")
 HIGH_RATES = {
@@ -222,7 +222,7 @@ def test_second_call_continues_numbering_and_timeline_without_overwriting(config
 
 def test_batches_sleep_the_interval_between_them(config, monkeypatch):
     naps = []
-    monkeypatch.setattr("zenith.generator.time.sleep", naps.append)
+    monkeypatch.setattr("zenith.demo.generator.time.sleep", naps.append)
     lines = []
     report = generate(
         config, GeneratorSettings(events=100, files=2, batches=3, interval=0.5), log=lines.append

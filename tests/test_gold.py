@@ -8,10 +8,15 @@ from decimal import Decimal
 import pytest
 
 from tests.schemas import PERFORMANCE_DDL, SUMMARY_DDL, assert_exact
-from zenith import config as names
-from zenith import tables
-from zenith.gold import count_null_regions, customer_purchase_summary, daily_product_performance, run_gold
-from zenith.setup_env import setup_environment
+from zenith.lakehouse import config as names
+from zenith.lakehouse import tables
+from zenith.lakehouse.setup import setup_environment
+from zenith.pipeline.gold import (
+    count_null_regions,
+    customer_purchase_summary,
+    daily_product_performance,
+    run_gold,
+)
 
 SILVER_DDL = (
     "event_id STRING, event_dt TIMESTAMP, event_date DATE, action STRING, user_id INT, session_id STRING, "

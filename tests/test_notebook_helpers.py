@@ -6,10 +6,10 @@ import pytest
 
 from tests.notebook_runner import FakeDbutils, FakeWidgets
 from zenith import notebook
-from zenith.config import CATALOG, LAKEHOUSE_ENV, Config
-from zenith.errors import ZenithError
-from zenith.generator import GeneratorSettings
-from zenith.setup_env import SetupStep
+from zenith.demo.generator import GeneratorSettings
+from zenith.lakehouse.config import CATALOG, LAKEHOUSE_ENV, Config
+from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.setup import SetupStep
 
 
 @pytest.fixture

@@ -20,9 +20,9 @@ from tests.notebook_runner import (
     run_notebook,
     workspace_namespace,
 )
-from zenith import config as names
-from zenith.analytics import DAILY_CATEGORY_REVENUE, QUESTIONS
-from zenith.tables import read_table, table_exists
+from zenith.lakehouse import config as names
+from zenith.lakehouse.tables import read_table, table_exists
+from zenith.pipeline.analytics import DAILY_CATEGORY_REVENUE, QUESTIONS
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK_FOLDERS = ("utils", "notebooks")

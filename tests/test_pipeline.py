@@ -14,11 +14,11 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from zenith import config as names
-from zenith.elt import PipelineRun, RunParams
-from zenith.generator import GeneratorSettings, generate
-from zenith.setup_env import setup_environment
-from zenith.tables import read_table
+from zenith.demo.generator import GeneratorSettings, generate
+from zenith.lakehouse import config as names
+from zenith.lakehouse.setup import setup_environment
+from zenith.lakehouse.tables import read_table
+from zenith.pipeline.run import PipelineRun, RunParams
 
 SETTINGS = GeneratorSettings(
     seed=7,

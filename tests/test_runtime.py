@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from zenith import config as names
-from zenith.errors import ZenithError
-from zenith.runtime import cached_delta_jars, check_java, java_major_version
-from zenith.setup_env import setup_environment
-from zenith.tables import overwrite_table
+from zenith.lakehouse import config as names
+from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.runtime import cached_delta_jars, check_java, java_major_version
+from zenith.lakehouse.setup import setup_environment
+from zenith.lakehouse.tables import overwrite_table
 
 DELTA = version("delta-spark")
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from zenith.config import Config
-from zenith.errors import ZenithError
-from zenith.setup_env import SetupStep, setup_environment
+from zenith.lakehouse.config import Config
+from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.setup import SetupStep, setup_environment
 
 ALL_OBJECTS = [
     ("catalog", "zenith_online"),

@@ -11,10 +11,10 @@ from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from tests.landing import event, write_customers, write_events, write_products
-from zenith import bronze, silver
-from zenith import config as names
-from zenith.setup_env import setup_environment
-from zenith.tables import read_table
+from zenith.lakehouse import config as names
+from zenith.lakehouse.setup import setup_environment
+from zenith.lakehouse.tables import read_table
+from zenith.pipeline import bronze, silver
 
 SILVER_KEY_COLUMNS = (
     "event_id STRING, event_dt TIMESTAMP, event_date DATE, action STRING, user_id INT, session_id STRING, "

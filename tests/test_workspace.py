@@ -8,10 +8,12 @@ import os
 import pytest
 
 from tests.fake_databricks import JOBS, RUN_FAILS, UC, USER, FakeDatabricks, serve
-from zenith import config as names
-from zenith import workspace, workspace_job
 from zenith.cli import main
-from zenith.errors import ZenithError
+from zenith.databricks import catalog
+from zenith.databricks import client as workspace
+from zenith.databricks import job as workspace_job
+from zenith.lakehouse import config as names
+from zenith.lakehouse.errors import ZenithError
 
 NOTEBOOK = "# Databricks notebook source\nprint('hi')\n"
 FOLDER = f"/Workspace/Users/{USER}/zenith_online"
@@ -62,9 +64,9 @@ def repo(tmp_path):
         "utils/README.md": "helpers\n",
         "notebooks/explore.py": NOTEBOOK,
         "zenith/__init__.py": "",
-        "zenith/config.py": "CATALOG = 'x'\n",
-        "zenith/log4j2.properties": "local only\n",
-        "zenith/__pycache__/config.cpython-311.pyc": "",
+        "zenith/lakehouse/config.py": "CATALOG = 'x'\n",
+        "zenith/lakehouse/log4j2.properties": "local only\n",
+        "zenith/lakehouse/__pycache__/config.cpython-311.pyc": "",
         "tests/test_x.py": "",
     }
     for name, text in files.items():
@@ -79,7 +81,7 @@ def bodies(fake: FakeDatabricks, path: str) -> list[dict]:
 
 # --- setup -----------------------------------------------------------------------------------
 def test_setup_creates_catalog_schemas_and_managed_volumes(fake, client, capsys):
-    steps = workspace.setup_workspace(client)
+    steps = catalog.setup_workspace(client)
 
     assert bodies(fake, f"{UC}/catalogs") == [{"name": names.CATALOG}]
     assert bodies(fake, f"{UC}/schemas") == [
@@ -98,11 +100,11 @@ def test_setup_creates_catalog_schemas_and_managed_volumes(fake, client, capsys)
 
 
 def test_second_setup_creates_nothing_and_reports_every_object_as_existing(fake, client, capsys):
-    workspace.setup_workspace(client)
+    catalog.setup_workspace(client)
     creates = len(fake.calls("POST"))
     capsys.readouterr()
 
-    steps = workspace.setup_workspace(client)
+    steps = catalog.setup_workspace(client)
 
     assert len(fake.calls("POST")) == creates
     assert not any(step.created for step in steps)
@@ -113,7 +115,7 @@ def test_object_created_by_someone_else_meanwhile_is_reported_as_existing(fake, 
     fake.catalogs.add(names.CATALOG)
     fake.fail("GET", f"{UC}/catalogs/", 404, "CATALOG_DOES_NOT_EXIST", "Catalog does not exist.")
 
-    steps = workspace.setup_workspace(client)
+    steps = catalog.setup_workspace(client)
 
     assert bodies(fake, f"{UC}/catalogs") == [{"name": names.CATALOG}]  # answered 409
     assert (steps[0].kind, steps[0].created) == ("catalog", False)
@@ -142,7 +144,7 @@ def test_permission_denied_names_the_object_and_the_privilege_it_needs(fake, cli
     fake.fail("POST", path, 403, "PERMISSION_DENIED", "User does not have the privilege.")
 
     with pytest.raises(ZenithError) as error:
-        workspace.setup_workspace(client)
+        catalog.setup_workspace(client)
 
     assert str(error.value) == f"{expected} (Databricks said: User does not have the privilege.)"
 
@@ -151,7 +153,7 @@ def test_bad_token_says_authentication_failed_and_how_to_set_credentials(fake, c
     fake.fail("GET", "/api/", 401, "UNAUTHENTICATED", "Invalid access token.")
 
     with pytest.raises(ZenithError) as error:
-        workspace.setup_workspace(client)
+        catalog.setup_workspace(client)
 
     assert str(error.value) == f"authentication failed at {fake.url}: {AUTH_HELP}"
 
@@ -187,19 +189,20 @@ def test_deploy_uploads_notebooks_as_python_notebooks_and_the_rest_as_files(fake
         f"{FOLDER}/utils/README.md",
         f"{FOLDER}/utils/setup_environment",
         f"{FOLDER}/zenith/__init__.py",
-        f"{FOLDER}/zenith/config.py",
+        f"{FOLDER}/zenith/lakehouse/config.py",
     ]
     elt = fake.objects[f"{FOLDER}/ELT"]
     assert (elt["format"], elt["language"], elt["overwrite"]) == ("SOURCE", "PYTHON", True)
     assert base64.b64decode(elt["content"]).decode() == NOTEBOOK
-    assert fake.objects[f"{FOLDER}/zenith/config.py"]["format"] == "AUTO"
-    assert "language" not in fake.objects[f"{FOLDER}/zenith/config.py"]
+    assert fake.objects[f"{FOLDER}/zenith/lakehouse/config.py"]["format"] == "AUTO"
+    assert "language" not in fake.objects[f"{FOLDER}/zenith/lakehouse/config.py"]
     first_import = next(i for i, r in enumerate(fake.calls()) if r.path.endswith("/import"))
     assert {r.body["path"] for r in fake.calls()[:first_import] if r.path.endswith("/mkdirs")} == {
         FOLDER,
         f"{FOLDER}/notebooks",
         f"{FOLDER}/utils",
         f"{FOLDER}/zenith",
+        f"{FOLDER}/zenith/lakehouse",
     }
 
 

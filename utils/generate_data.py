@@ -37,7 +37,7 @@ config, settings = generator_settings_from_widgets(globals().get("dbutils"))
 
 # COMMAND ----------
 
-from zenith.generator import generate
+from zenith.demo.generator import generate
 
 report = generate(config, settings)
 print(f"{report.events_written} events in {len(report.event_files)} files under {config.events_landing}")

@@ -35,8 +35,8 @@ config, spark, _ = open_catalog(globals().get("dbutils"))
 
 # COMMAND ----------
 
+from zenith.lakehouse.setup import setup_environment
 from zenith.notebook import setup_summary
-from zenith.setup_env import setup_environment
 
 steps = setup_environment(spark, config)
 print(setup_summary(steps))

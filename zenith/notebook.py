@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 from pyspark.sql import DataFrame, SparkSession
 
-from zenith.analytics import format_table
-from zenith.config import CATALOG, Config
-from zenith.elt import parse_bool
-from zenith.errors import ZenithError
-from zenith.generator import GeneratorSettings
-from zenith.runtime import get_spark
-from zenith.setup_env import SetupStep
+from zenith.demo.generator import GeneratorSettings
+from zenith.lakehouse.config import CATALOG, Config
+from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.runtime import get_spark
+from zenith.lakehouse.setup import SetupStep
+from zenith.pipeline.analytics import format_table
+from zenith.pipeline.params import parse_bool
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

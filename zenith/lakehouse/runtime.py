@@ -20,10 +20,10 @@ from pathlib import Path
 from pyspark.logger import PySparkLogger
 from pyspark.sql import SparkSession
 
-from zenith import config as names
-from zenith.config import Config, on_databricks
-from zenith.errors import ZenithError
-from zenith.tables import register_local_table
+from zenith.lakehouse import config as names
+from zenith.lakehouse.config import Config, on_databricks
+from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.tables import register_local_table
 
 MIN_JAVA = 17
 SCALA = "2.13"

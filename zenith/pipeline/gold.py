@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from zenith import config as names
-from zenith import tables
-from zenith.config import Config
+from zenith.lakehouse import config as names
+from zenith.lakehouse import tables
+from zenith.lakehouse.config import Config
 
 # Silver prices are DECIMAL(10,2); Spark sums them into DECIMAL(20,2), which keeps the cents exact.
 MONEY = "decimal(20,2)"

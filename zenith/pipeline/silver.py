@@ -17,13 +17,13 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.functions import pandas_udf
 
-from zenith import config as names
-from zenith.bronze import CORRUPT
-from zenith.config import Config
-from zenith.errors import ZenithError
-from zenith.run_metrics import record_metrics
-from zenith.streams import observed_metrics, state_operator_metric, sum_metrics, write_available_now
-from zenith.tables import read_table, table_exists
+from zenith.lakehouse import config as names
+from zenith.lakehouse.config import Config
+from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.run_metrics import record_metrics
+from zenith.lakehouse.streams import observed_metrics, state_operator_metric, sum_metrics, write_available_now
+from zenith.lakehouse.tables import read_table, table_exists
+from zenith.pipeline.bronze import CORRUPT
 
 WATERMARK = "3 minutes"
 PRICE_TYPE = "decimal(10,2)"

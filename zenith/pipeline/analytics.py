@@ -10,8 +10,8 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import NumericType
 
-from zenith import config as names
-from zenith.config import Config
+from zenith.lakehouse import config as names
+from zenith.lakehouse.config import Config
 
 # The questions' titles: the keys of ``QUESTIONS`` and of ``run_analytics``'s answers.
 TOP_PRODUCTS = "Top 5 products by purchases on the most recent day"

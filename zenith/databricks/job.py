@@ -2,7 +2,7 @@
 
 ``deploy`` uploads ELT.py, the ``zenith`` package, utils/ and notebooks/ to a workspace folder and
 creates or resets the job; ``run_job`` starts it and follows the run to the end. Like the rest of
-``zenith.workspace``, every public function takes a ``WorkspaceClient`` and the SDK is imported
+``zenith.databricks.client``, every public function takes a ``WorkspaceClient`` and the SDK is imported
 inside functions.
 """
 
@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from zenith import config as names
-from zenith.errors import ZenithError
-from zenith.workspace import calling, one_line
+from zenith.databricks.client import calling, one_line
+from zenith.lakehouse import config as names
+from zenith.lakehouse.errors import ZenithError
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 JOB_NAME = "zenith_online_elt"
 WORKSPACE_FOLDER = "zenith_online"  # under /Workspace/Users/<you>/ unless --workspace-dir says otherwise
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 ELT_NOTEBOOK = "ELT.py"
 SETUP_NOTEBOOK = "utils/setup_environment.py"
 NOTEBOOK_HEADER = b"# Databricks notebook source"
@@ -38,7 +38,7 @@ def workspace_sources(repo_root: Path = REPO_ROOT) -> list[Path]:
     for required in (ELT_NOTEBOOK, SETUP_NOTEBOOK):
         if not (repo_root / required).is_file():
             raise ZenithError(f"{repo_root / required} is missing: the job runs it")
-    files = {repo_root / ELT_NOTEBOOK, *(repo_root / "zenith").glob("*.py")}
+    files = {repo_root / ELT_NOTEBOOK, *(repo_root / "zenith").rglob("*.py")}
     for folder in ("utils", "notebooks"):
         files.update(path for path in (repo_root / folder).rglob("*") if path.is_file())
     hidden = ("__pycache__", ".")
@@ -80,10 +80,8 @@ def job_parameters(
     json_array: bool = False,
 ) -> dict[str, str]:
     """The job's parameters by name: ELT.py's widgets, with its defaults where none is given."""
-    from zenith.elt import WIDGET_DEFAULTS
-
     flags = {"full_refresh": str(full_refresh).lower(), "json_array": str(json_array).lower()}
-    parameters = {**WIDGET_DEFAULTS, "catalog": catalog, **flags}
+    parameters = {**names.WIDGET_DEFAULTS, "catalog": catalog, **flags}
     return parameters | ({"layers": layers} if layers else {})
 
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from pyspark.sql import SparkSession
 
-from zenith import config as names
-from zenith.config import Config
-from zenith.tables import append_table
+from zenith.lakehouse import config as names
+from zenith.lakehouse.config import Config
+from zenith.lakehouse.tables import append_table
 
 SCHEMA = "run_id STRING, recorded_at TIMESTAMP, layer STRING, metric STRING, value BIGINT"
 

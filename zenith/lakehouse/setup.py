@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from pyspark.sql import SparkSession
 
-from zenith import config as names
-from zenith.config import Config, quote
-from zenith.errors import ZenithError
-from zenith.runtime import register_local_schema
+from zenith.lakehouse import config as names
+from zenith.lakehouse.config import Config, quote
+from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.runtime import register_local_schema
 
 
 @dataclass(frozen=True)

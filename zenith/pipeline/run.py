@@ -1,4 +1,4 @@
-"""The pipeline run behind ``ELT.py``: parameters, the layers in order, and a summary.
+"""The pipeline run behind ``ELT.py``: the layers in order, their metrics, and a summary.
 
 ``ELT.py`` is a Databricks notebook whose cells call this module, so the same file runs as a
 notebook, as a Databricks job task and as ``python ELT.py`` on a laptop.
@@ -6,128 +6,27 @@ notebook, as a Databricks job task and as ``python ELT.py`` on a laptop.
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession
 
-from zenith import analytics, bronze, gold, silver
-from zenith import config as names
-from zenith.config import CATALOG, Config
-from zenith.errors import ZenithError
-from zenith.run_metrics import new_run_id, record_metrics
-from zenith.runtime import get_spark
-from zenith.tables import drop_table, read_table
+from zenith.lakehouse import config as names
+from zenith.lakehouse.config import Config
+from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.run_metrics import new_run_id, record_metrics
+from zenith.lakehouse.runtime import get_spark
+from zenith.lakehouse.tables import drop_table, read_table
+from zenith.pipeline import analytics, bronze, gold, silver
+from zenith.pipeline.params import RunParams
 
-LAYERS = ("bronze", "silver", "gold", "analytics")
 LAYER_TABLES = {
     "bronze": (names.BRONZE_EVENTS, names.BRONZE_CUSTOMERS, names.BRONZE_PRODUCTS),
     "silver": (names.SILVER_ACTIVITY, names.SILVER_QUARANTINE),
     "gold": (names.GOLD_PRODUCT_PERFORMANCE, names.GOLD_CUSTOMER_SUMMARY),
     "analytics": (),
 }
-# The notebook widgets (and Databricks job parameters) ELT.py reads, with their defaults.
-WIDGET_DEFAULTS = {
-    "catalog": CATALOG,
-    "layers": ",".join(LAYERS),
-    "full_refresh": "false",
-    "json_array": "false",
-}
-WIDGETS = tuple(WIDGET_DEFAULTS)
-
-
-@dataclass(frozen=True)
-class RunParams:
-    """What to run: the catalog, which layers (always in pipeline order), and a full refresh."""
-
-    catalog: str = CATALOG
-    layers: tuple[str, ...] = LAYERS
-    full_refresh: bool = False
-    lakehouse: str | None = None
-    json_array: bool = False
-
-
-def parse_layers(text: str) -> tuple[str, ...]:
-    """The requested layers in pipeline order; an unknown name is a one-line error."""
-    requested = {part.strip().lower() for part in text.split(",") if part.strip()}
-    unknown = requested - set(LAYERS)
-    if unknown or not requested:
-        raise ZenithError(f"layers: got {text!r}, expected a comma-separated subset of {','.join(LAYERS)}")
-    return tuple(layer for layer in LAYERS if layer in requested)
-
-
-def parse_bool(name: str, text: str) -> bool:
-    """``true``/``false`` (any case) from a widget or job parameter."""
-    value = str(text).strip().lower()
-    if value not in ("true", "false"):
-        raise ZenithError(f"{name}: got {text!r}, expected true or false")
-    return value == "true"
-
-
-def params_from_widgets(dbutils) -> RunParams:
-    """Parameters from notebook widgets (created with defaults when missing) or job parameters."""
-    dbutils.widgets.text("catalog", WIDGET_DEFAULTS["catalog"], "Catalog")
-    dbutils.widgets.text("layers", WIDGET_DEFAULTS["layers"], "Layers")
-    dbutils.widgets.dropdown(
-        "full_refresh", WIDGET_DEFAULTS["full_refresh"], ["false", "true"], "Full refresh"
-    )
-    dbutils.widgets.dropdown(
-        "json_array", WIDGET_DEFAULTS["json_array"], ["false", "true"], "Events as JSON arrays"
-    )
-    return RunParams(
-        catalog=dbutils.widgets.get("catalog").strip() or CATALOG,
-        layers=parse_layers(dbutils.widgets.get("layers")),
-        full_refresh=parse_bool("full_refresh", dbutils.widgets.get("full_refresh")),
-        json_array=parse_bool("json_array", dbutils.widgets.get("json_array")),
-    )
-
-
-def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    """The pipeline's command-line flags, shared by ``zenith run`` and ``python ELT.py``."""
-    parser.add_argument(
-        "--layers", default=WIDGET_DEFAULTS["layers"], help="comma-separated layers, run in order"
-    )
-    parser.add_argument(
-        "--full-refresh", action="store_true", help="drop the layers' tables and checkpoints first"
-    )
-    parser.add_argument(
-        "--json-array", action="store_true", help="event files are JSON arrays, not JSON Lines"
-    )
-
-
-def params_from_args(args: argparse.Namespace) -> RunParams:
-    """Parameters from parsed command-line flags."""
-    return RunParams(
-        catalog=args.catalog,
-        layers=parse_layers(args.layers),
-        full_refresh=args.full_refresh,
-        lakehouse=args.lakehouse,
-        json_array=args.json_array,
-    )
-
-
-def read_params(dbutils=None, argv: Sequence[str] | None = None) -> RunParams:
-    """Widgets in a notebook or job (``dbutils`` given); command-line flags otherwise.
-
-    For a command-line run it also makes an uncaught ZenithError end the script with one line.
-    """
-    if dbutils is not None:
-        return params_from_widgets(dbutils)
-    from zenith.cli import build_run_parser
-
-    sys.excepthook = _one_line_user_errors
-    return params_from_args(build_run_parser().parse_args(argv))
-
-
-def _one_line_user_errors(kind, error, trace) -> None:
-    """For ``python ELT.py``: a ZenithError prints one line; anything else its full traceback."""
-    if issubclass(kind, ZenithError):
-        print(f"ELT.py: error: {error}", file=sys.stderr)
-    else:
-        sys.__excepthook__(kind, error, trace)
 
 
 def require_setup(spark: SparkSession, config: Config) -> None:

@@ -1,15 +1,32 @@
-"""The ``zenith`` command: every parameter is parsed here, then the package does the work."""
+"""The ``zenith`` command and ``python ELT.py``: every parameter is parsed here, then the package works.
+
+Nothing in the package imports this module; it stands on top of the pipeline, the demo
+generator and the Databricks client.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from zenith.config import CATALOG, Config
-from zenith.elt import add_run_arguments
-from zenith.errors import ZenithError
-from zenith.generator_events import IN_PLACE_ANOMALIES
+from zenith.cli.arguments import (
+    Parser,
+    add_global_arguments,
+    add_run_arguments,
+    elt_params,
+    non_negative_float,
+    non_negative_int,
+    params_from_args,
+    positive_int,
+    rate,
+)
+from zenith.cli.workspace import add_workspace_parser
+from zenith.demo.events import IN_PLACE_ANOMALIES
+from zenith.lakehouse.config import Config
+from zenith.lakehouse.errors import ZenithError
+
+__all__ = ["build_parser", "elt_params", "main"]
 
 # Each anomaly the generator injects has a --<name>-rate flag.
 ANOMALIES = ("duplicate", *IN_PLACE_ANOMALIES)
@@ -19,50 +36,10 @@ DESCRIPTION = (
 )
 
 
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line on stderr and exit code 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _number(convert: Callable[[str], float], low: float, high: float | None = None) -> Callable[[str], float]:
-    """An argparse ``type`` that parses with ``convert`` and insists on ``low <= value <= high``."""
-    kind = "a whole number" if convert is int else "a number"
-    bounds = f"between {low} and {high}" if high is not None else f">= {low}"
-
-    def parse(text: str) -> float:
-        try:
-            value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
-        if value < low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"expected a number {bounds}, got {value}")
-        return value
-
-    return parse
-
-
-_non_negative_int = _number(int, 0)
-_positive_int = _number(int, 1)
-_rate = _number(float, 0, 1)
-_non_negative_float = _number(float, 0)
-
-
-def _add_global_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--lakehouse", help="local lakehouse folder (default: $ZENITH_LAKEHOUSE or ./lakehouse)"
-    )
-    parser.add_argument("--catalog", default=CATALOG, help=f"Unity Catalog catalog (default: {CATALOG})")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="zenith", description=DESCRIPTION)
-    parser.add_argument(
-        "--lakehouse", help="local lakehouse folder (default: $ZENITH_LAKEHOUSE or ./lakehouse)"
-    )
-    parser.add_argument("--catalog", default=CATALOG, help=f"Unity Catalog catalog (default: {CATALOG})")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = Parser(prog="zenith", description=DESCRIPTION)
+    add_global_arguments(parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     sub.add_parser("setup", help="create the catalog, schemas and volumes (idempotent)").set_defaults(
         func=cmd_setup
@@ -73,17 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.set_defaults(func=cmd_generate)
     gen.add_argument("--seed", type=int, default=42)
-    gen.add_argument("--customers", type=_positive_int, default=200)
-    gen.add_argument("--products", type=_positive_int, default=50)
-    gen.add_argument("--events", type=_non_negative_int, default=20_000, help="events per batch")
-    gen.add_argument("--files", type=_positive_int, default=10, help="event files per batch")
-    gen.add_argument("--batches", type=_positive_int, default=1, help="batches of event files to write")
-    gen.add_argument("--interval", type=_non_negative_float, default=0.0, help="seconds between batches")
+    gen.add_argument("--customers", type=positive_int, default=200)
+    gen.add_argument("--products", type=positive_int, default=50)
+    gen.add_argument("--events", type=non_negative_int, default=20_000, help="events per batch")
+    gen.add_argument("--files", type=positive_int, default=10, help="event files per batch")
+    gen.add_argument("--batches", type=positive_int, default=1, help="batches of event files to write")
+    gen.add_argument("--interval", type=non_negative_float, default=0.0, help="seconds between batches")
     gen.add_argument("--json-array", action="store_true", help="write each event file as one JSON array")
     gen.add_argument("--if-empty", action="store_true", help="do nothing if the landing zone has data")
     for anomaly in ANOMALIES:
         flag = anomaly.replace("_", "-")
-        gen.add_argument(f"--{flag}-rate", type=_rate, default=None, help=f"share of {flag} anomalies")
+        gen.add_argument(f"--{flag}-rate", type=rate, default=None, help=f"share of {flag} anomalies")
 
     run = sub.add_parser("run", help="run the pipeline (what ELT.py does)")
     add_run_arguments(run)
@@ -94,17 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
     sql.set_defaults(func=cmd_sql)
 
-    from zenith.workspace import add_workspace_parser
-
     add_workspace_parser(sub)
-    return parser
-
-
-def build_run_parser() -> argparse.ArgumentParser:
-    """The parser ``python ELT.py`` uses: the pipeline flags plus the global ones."""
-    parser = _Parser(prog="ELT.py", description="Run the Zenith Online pipeline on the local lakehouse.")
-    _add_global_arguments(parser)
-    add_run_arguments(parser)
     return parser
 
 
@@ -113,8 +80,8 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
-    from zenith.runtime import get_spark
-    from zenith.setup_env import setup_environment
+    from zenith.lakehouse.runtime import get_spark
+    from zenith.lakehouse.setup import setup_environment
 
     config = _config(args)
     steps = setup_environment(get_spark(config), config)
@@ -130,7 +97,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from zenith.generator import GeneratorSettings, generate, landing_is_empty
+    from zenith.demo.generator import GeneratorSettings, generate, landing_is_empty
 
     config = _config(args)
     if args.if_empty and not landing_is_empty(config):
@@ -157,7 +124,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from zenith.elt import params_from_args, run_pipeline
+    from zenith.pipeline.run import run_pipeline
 
     run_pipeline(params_from_args(args))
     return 0
@@ -169,8 +136,8 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
     from pyspark.errors import PySparkException
 
-    from zenith.analytics import format_table
-    from zenith.runtime import get_spark
+    from zenith.lakehouse.runtime import get_spark
+    from zenith.pipeline.analytics import format_table
 
     config = _config(args)
     spark = get_spark(config)

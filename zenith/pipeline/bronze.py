@@ -16,11 +16,11 @@ import pyarrow.parquet as pq
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from zenith import config as names
-from zenith.config import Config, on_databricks
-from zenith.errors import ZenithError
-from zenith.streams import observed_metrics, write_available_now
-from zenith.tables import overwrite_table, read_table
+from zenith.lakehouse import config as names
+from zenith.lakehouse.config import Config, on_databricks
+from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.streams import observed_metrics, write_available_now
+from zenith.lakehouse.tables import overwrite_table, read_table
 
 CORRUPT = "_corrupt_record"
 EVENT_SCHEMA = (

@@ -10,8 +10,8 @@ from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame
 from pyspark.sql.streaming import StreamingQuery
 
-from zenith.config import Config, Table
-from zenith.tables import path_option
+from zenith.lakehouse.config import Config, Table
+from zenith.lakehouse.tables import path_option
 
 # A query keeps this many micro-batch progress reports; the run's metrics are read from them.
 RECENT_PROGRESS_CONF = "spark.sql.streaming.numRecentProgressUpdates"

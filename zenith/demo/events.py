@@ -2,7 +2,7 @@
 
 ``event_batch`` turns a random stream and the settings into the records of each event file, with an
 exact count of every data-quality problem it put in them; ``render_events`` makes a file of them.
-``zenith.generator`` decides the random streams, numbers the files and writes them.
+``zenith.demo.generator`` decides the random streams, numbers the files and writes them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from zenith.generator import GeneratorSettings
+    from zenith.demo.settings import GeneratorSettings
 
 EVENT_TYPES = ("view_product", "add_to_cart", "purchase")
 EVENT_TYPE_SHARES = (0.70, 0.20, 0.10)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from pyspark.sql import DataFrame, DataFrameWriter, SparkSession
 
-from zenith.config import Config, Table
+from zenith.lakehouse.config import Config, Table
 
 
 def path_option(config: Config, table: Table) -> dict[str, str]:

@@ -56,6 +56,16 @@ TABLES = (
     RUN_METRICS,
 )
 
+LAYERS = ("bronze", "silver", "gold", "analytics")
+# The pipeline's layers in run order, and the notebook widgets (and Databricks job parameters) ELT.py reads, with their defaults.
+WIDGET_DEFAULTS = {
+    "catalog": CATALOG,
+    "layers": ",".join(LAYERS),
+    "full_refresh": "false",
+    "json_array": "false",
+}
+WIDGETS = tuple(WIDGET_DEFAULTS)
+
 LAKEHOUSE_ENV = "ZENITH_LAKEHOUSE"
 DEFAULT_LAKEHOUSE = "lakehouse"
 

@@ -1,0 +1,58 @@
+"""``zenith workspace setup|deploy|run``: the Databricks side of the command line."""
+
+from __future__ import annotations
+
+import argparse
+
+from zenith.cli.arguments import add_run_arguments
+from zenith.databricks.client import workspace_client
+from zenith.pipeline.params import parse_layers
+
+
+def add_workspace_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``zenith workspace setup|deploy|run``."""
+    from zenith.databricks.job import WORKSPACE_FOLDER
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--profile", help="profile in ~/.databrickscfg (default: DATABRICKS_* variables)")
+    workspace = subparsers.add_parser("workspace", help="set up, deploy and run the pipeline on Databricks")
+    commands = workspace.add_subparsers(dest="workspace_command", required=True)
+
+    setup = commands.add_parser("setup", parents=[common], help="create the catalog, schemas and volumes")
+    setup.set_defaults(func=_setup_command)
+
+    deploy_ = commands.add_parser(
+        "deploy", parents=[common], help="upload the code and create/update the job"
+    )
+    deploy_.add_argument(
+        "--workspace-dir", help=f"workspace folder (default: /Workspace/Users/<you>/{WORKSPACE_FOLDER})"
+    )
+    deploy_.set_defaults(func=_deploy_command)
+
+    run = commands.add_parser("run", parents=[common], help="run the deployed job and follow it to the end")
+    add_run_arguments(run)
+    run.add_argument("--no-wait", action="store_true", help="start the run and return")
+    run.set_defaults(func=_run_command)
+
+
+def _setup_command(args: argparse.Namespace) -> int:
+    from zenith.databricks.catalog import setup_workspace
+
+    setup_workspace(workspace_client(args.profile), args.catalog)
+    return 0
+
+
+def _deploy_command(args: argparse.Namespace) -> int:
+    from zenith.databricks.job import deploy
+
+    deploy(workspace_client(args.profile), args.catalog, args.workspace_dir)
+    return 0
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    from zenith.databricks.job import job_parameters, run_job
+
+    layers = ",".join(parse_layers(args.layers))  # a typo fails here, not minutes into the run
+    parameters = job_parameters(args.catalog, layers, args.full_refresh, args.json_array)
+    run_job(workspace_client(args.profile), parameters, wait=not args.no_wait)
+    return 0

@@ -1,0 +1,68 @@
+"""The pipeline's parameters: which catalog, which layers, full refresh, the event format.
+
+The same parameters come from notebook widgets or Databricks job parameters (here) and from
+command-line flags (``zenith.cli``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zenith.lakehouse.config import CATALOG, LAYERS, WIDGET_DEFAULTS, WIDGETS
+from zenith.lakehouse.errors import ZenithError
+
+__all__ = [
+    "LAYERS",
+    "WIDGETS",
+    "WIDGET_DEFAULTS",
+    "RunParams",
+    "params_from_widgets",
+    "parse_bool",
+    "parse_layers",
+]
+
+
+@dataclass(frozen=True)
+class RunParams:
+    """What to run: the catalog, which layers (always in pipeline order), and a full refresh."""
+
+    catalog: str = CATALOG
+    layers: tuple[str, ...] = LAYERS
+    full_refresh: bool = False
+    lakehouse: str | None = None
+    json_array: bool = False
+
+
+def parse_layers(text: str) -> tuple[str, ...]:
+    """The requested layers in pipeline order; an unknown name is a one-line error."""
+    requested = {part.strip().lower() for part in text.split(",") if part.strip()}
+    unknown = requested - set(LAYERS)
+    if unknown or not requested:
+        raise ZenithError(f"layers: got {text!r}, expected a comma-separated subset of {','.join(LAYERS)}")
+    return tuple(layer for layer in LAYERS if layer in requested)
+
+
+def parse_bool(name: str, text: str) -> bool:
+    """``true``/``false`` (any case) from a widget or job parameter."""
+    value = str(text).strip().lower()
+    if value not in ("true", "false"):
+        raise ZenithError(f"{name}: got {text!r}, expected true or false")
+    return value == "true"
+
+
+def params_from_widgets(dbutils) -> RunParams:
+    """Parameters from notebook widgets (created with defaults when missing) or job parameters."""
+    dbutils.widgets.text("catalog", WIDGET_DEFAULTS["catalog"], "Catalog")
+    dbutils.widgets.text("layers", WIDGET_DEFAULTS["layers"], "Layers")
+    dbutils.widgets.dropdown(
+        "full_refresh", WIDGET_DEFAULTS["full_refresh"], ["false", "true"], "Full refresh"
+    )
+    dbutils.widgets.dropdown(
+        "json_array", WIDGET_DEFAULTS["json_array"], ["false", "true"], "Events as JSON arrays"
+    )
+    return RunParams(
+        catalog=dbutils.widgets.get("catalog").strip() or CATALOG,
+        layers=parse_layers(dbutils.widgets.get("layers")),
+        full_refresh=parse_bool("full_refresh", dbutils.widgets.get("full_refresh")),
+        json_array=parse_bool("json_array", dbutils.widgets.get("json_array")),
+    )
