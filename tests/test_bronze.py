@@ -148,6 +148,30 @@ def test_products_load_with_typed_columns(spark, config):
     assertDataFrameEqual(rows, expected)
 
 
+def history_length(spark, config, table) -> int:
+    return spark.sql(f"DESCRIBE HISTORY {config.table_name(table)}").count()
+
+
+def test_unchanged_snapshot_files_are_not_reloaded_and_a_rewritten_one_is(spark, config):
+    write_customers(config)
+    write_products(config)
+    bronze.ingest_customers(spark, config), bronze.ingest_products(spark, config)
+
+    again = [bronze.ingest_customers(spark, config), bronze.ingest_products(spark, config)]
+
+    assert [(r.unchanged, r.rows, r.rows_written) for r in again] == [(True, 3, 0), (True, 2, 0)]
+    assert str(again[0]) == "bronze_customer_profiles: 1 files unchanged since the last load; nothing written"
+    assert history_length(spark, config, names.BRONZE_CUSTOMERS) == 1
+    assert history_length(spark, config, names.BRONZE_PRODUCTS) == 1
+
+    write_customers(config, "customer_id,signup_date,location\n1,2025-01-05,Boston\n")
+    reloaded = bronze.ingest_customers(spark, config)
+
+    assert (reloaded.unchanged, reloaded.rows) == (False, 1)
+    locations = [r.location for r in read_table(spark, config, names.BRONZE_CUSTOMERS).collect()]
+    assert locations == ["Boston"]
+
+
 @pytest.mark.parametrize(
     ("frame", "message"),
     [

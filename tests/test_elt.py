@@ -11,7 +11,7 @@ from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import read_table
 from zenith.pipeline.params import RunParams, params_from_widgets, parse_layers
-from zenith.pipeline.run import PipelineRun
+from zenith.pipeline.run import PipelineRun, refreshed_layers
 
 
 def test_layers_run_in_pipeline_order_whatever_order_they_are_given():
@@ -60,3 +60,16 @@ def test_full_refresh_drops_the_layer_and_its_checkpoint_so_every_file_is_read_a
         (names.BRONZE_EVENTS.name, 2),
     ]
     assert read_table(spark, config, names.BRONZE_EVENTS).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("requested", "dropped"),
+    [
+        (("bronze",), ("bronze", "silver", "gold")),
+        (("silver", "analytics"), ("silver", "gold")),
+        (("gold",), ("gold",)),
+        (("analytics",), ()),
+    ],
+)
+def test_full_refresh_also_drops_every_layer_that_streams_from_a_refreshed_one(requested, dropped):
+    assert refreshed_layers(requested) == dropped

@@ -128,6 +128,15 @@ def gold_rows(spark, config):
     return performance, summary
 
 
+def table_versions(spark, config) -> dict[str, int]:
+    """Each existing table's latest Delta version."""
+    return {
+        table.name: spark.sql(f"DESCRIBE HISTORY {config.table_name(table)} LIMIT 1").first()["version"]
+        for table in names.TABLES
+        if (config.table_path(table) / "_delta_log").is_dir()
+    }
+
+
 def run_pipeline(config) -> PipelineRun:
     run = PipelineRun.start(RunParams(lakehouse=str(config.lakehouse)), log=lambda _: None)
     run.bronze(), run.silver(), run.gold()
@@ -151,7 +160,10 @@ def test_pipeline_matches_an_independent_computation_and_is_incremental(spark, c
     assert read_table(spark, config, names.SILVER_ACTIVITY).count() == len(silver)
     assert first.summaries[1].rows_out == len(silver)
 
-    run_pipeline(config)  # no new files: nothing changes
+    versions = table_versions(spark, config)
+    second = run_pipeline(config)  # no new files: nothing changes, no table gets a new version
+    assert table_versions(spark, config) == versions
+    assert second.summary().endswith("nothing new: no input had changed, so no table was written")
     assert gold_rows(spark, config) == (performance, summary)
     assert read_table(spark, config, names.SILVER_ACTIVITY).count() == len(silver)
 
@@ -165,3 +177,9 @@ def test_pipeline_matches_an_independent_computation_and_is_incremental(spark, c
         expected_product_performance(silver_after),
         expected_customer_summary(silver_after),
     )
+
+    incremental = gold_rows(spark, config)
+    refresh = RunParams(lakehouse=str(config.lakehouse), layers=("silver", "gold"), full_refresh=True)
+    rebuilt = PipelineRun.start(refresh, log=lambda _: None)
+    rebuilt.silver(), rebuilt.gold()
+    assert gold_rows(spark, config) == incremental

@@ -116,6 +116,7 @@ def test_stream_quarantines_dedupes_joins_and_accounts_for_every_row(spark, conf
         "late_dropped": 0,
         "unknown_product_dropped": 1,
         "rows_written": 3,
+        "rows_without_region": 1,
     }
     assert report.accounted == report.rows_read
     quarantine = read_table(spark, config, names.SILVER_QUARANTINE)
@@ -154,7 +155,9 @@ def test_rerun_without_new_bronze_rows_writes_nothing(spark, config):
     write_events(config, "events-1.json", event("e1", "2026-03-01T11:00:00+00:00"))
     run(spark, config)
 
-    again = run(spark, config)
+    again = run(spark, config, run_id="again")
 
     assert (again.rows_read, again.rows_written, again.accounted) == (0, 0, 0)
     assert silver_rows(spark, config).count() == 1
+    recorded = read_table(spark, config, names.RUN_METRICS).select("run_id").distinct().collect()
+    assert [row.run_id for row in recorded] == ["r"]

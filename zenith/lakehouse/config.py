@@ -45,6 +45,8 @@ SILVER_QUARANTINE = Table(SILVER, "silver_quarantine")
 GOLD_PRODUCT_PERFORMANCE = Table(GOLD, "gold_daily_product_performance")
 GOLD_CUSTOMER_SUMMARY = Table(GOLD, "customer_purchase_summary")
 RUN_METRICS = Table(SYSTEM, "run_metrics")
+# Gold's mergeable per-customer state (sums, counts and the HLL sketch of products bought).
+GOLD_CUSTOMER_STATE = Table(SYSTEM, "gold_customer_state")
 TABLES = (
     BRONZE_EVENTS,
     BRONZE_CUSTOMERS,
@@ -53,6 +55,7 @@ TABLES = (
     SILVER_QUARANTINE,
     GOLD_PRODUCT_PERFORMANCE,
     GOLD_CUSTOMER_SUMMARY,
+    GOLD_CUSTOMER_STATE,
     RUN_METRICS,
 )
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 
 from pyspark.errors import PySparkException
-from pyspark.sql import DataFrame
-from pyspark.sql.streaming import StreamingQuery
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
 from zenith.lakehouse.config import Config, Table
 from zenith.lakehouse.tables import path_option
@@ -16,6 +16,22 @@ from zenith.lakehouse.tables import path_option
 # A query keeps this many micro-batch progress reports; the run's metrics are read from them.
 RECENT_PROGRESS_CONF = "spark.sql.streaming.numRecentProgressUpdates"
 RECENT_PROGRESS_KEPT = 10_000
+# Keyed state (silver's deduplication) in RocksDB with changelog checkpointing: a run loads only
+# the changes since the last snapshot, not every key ever stored (the default HDFS-backed store
+# replays its delta files). A checkpoint keeps the provider it was created with.
+ROCKSDB_STATE_CONF = {
+    "spark.sql.streaming.stateStore.providerClass": (
+        "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
+    ),
+    "spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled": "true",
+}
+
+
+def use_rocksdb_state_store(spark: SparkSession) -> None:
+    """Ask for the RocksDB state store; a platform that fixes these settings keeps its own."""
+    for key, value in ROCKSDB_STATE_CONF.items():
+        with suppress(PySparkException):
+            spark.conf.set(key, value)
 
 
 def write_available_now(df: DataFrame, config: Config, table: Table, query_name: str) -> StreamingQuery:
@@ -24,18 +40,43 @@ def write_available_now(df: DataFrame, config: Config, table: Table, query_name:
     The checkpoint lives in the ``_system.checkpoints`` volume, so a re-run processes only what
     arrived since the last one.
     """
+    writer = df.writeStream.format("delta").outputMode("append").options(**path_option(config, table))
+    return _run(df, writer, config, table, query_name, lambda w: w.toTable(config.table_name(table)))
+
+
+def run_available_now(
+    df: DataFrame,
+    config: Config,
+    checkpoint_of: Table,
+    query_name: str,
+    batch_function: Callable[[DataFrame, int], None],
+) -> StreamingQuery:
+    """Hand each micro-batch of what arrived since the last run to ``batch_function``; wait for the end.
+
+    The checkpoint is the one of ``checkpoint_of``, the table the function writes first.
+    """
+    writer = df.writeStream.foreachBatch(batch_function)
+    return _run(df, writer, config, checkpoint_of, query_name, lambda w: w.start())
+
+
+def _run(
+    df: DataFrame,
+    writer: DataStreamWriter,
+    config: Config,
+    checkpoint_of: Table,
+    query_name: str,
+    start: Callable[[DataStreamWriter], StreamingQuery],
+) -> StreamingQuery:
+    """Start ``writer`` with an ``availableNow`` trigger and its checkpoint, and wait for it to end."""
     spark = df.sparkSession
     with suppress(PySparkException):  # a platform that fixes this setting keeps its own value
         spark.conf.set(RECENT_PROGRESS_CONF, str(RECENT_PROGRESS_KEPT))
-    query = (
-        df.writeStream.format("delta")
-        .queryName(query_name)
-        .outputMode("append")
-        .option("checkpointLocation", str(config.checkpoint(table)))
-        .options(**path_option(config, table))
+    writer = (
+        writer.queryName(query_name)
+        .option("checkpointLocation", str(config.checkpoint(checkpoint_of)))
         .trigger(availableNow=True)
-        .toTable(config.table_name(table))
     )
+    query = start(writer)
     query.awaitTermination()
     kept = int(spark.conf.get(RECENT_PROGRESS_CONF))
     if len(query.recentProgress) >= kept:

@@ -17,10 +17,11 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from zenith.lakehouse import config as names
-from zenith.lakehouse.config import Config, on_databricks
+from zenith.lakehouse.config import Config, Table, on_databricks
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.streams import observed_metrics, write_available_now
 from zenith.lakehouse.tables import overwrite_table, read_table
+from zenith.pipeline.snapshots import snapshot_unchanged
 
 CORRUPT = "_corrupt_record"
 EVENT_SCHEMA = (
@@ -47,8 +48,16 @@ class IngestReport:
     rows: int
     problems: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    unchanged: bool = False
+
+    @property
+    def rows_written(self) -> int:
+        """Rows this run wrote: none when the landed files were unchanged."""
+        return 0 if self.unchanged else self.rows
 
     def __str__(self) -> str:
+        if self.unchanged:
+            return f"{self.table}: {self.files} files unchanged since the last load; nothing written"
         issues = ", ".join(f"{k}={v}" for k, v in self.problems.items()) or "none"
         return (
             f"{self.table}: {self.files} files, {self.rows} rows (problems: {issues}) in {self.seconds:.1f}s"
@@ -95,11 +104,19 @@ def event_metrics(events: DataFrame) -> DataFrame:
     )
 
 
+def batch_metadata() -> list[Column]:
+    """The source file with its size and modification time (what a reload compares), and the load time."""
+    return [
+        source_file().alias("source_file"),
+        F.col("_metadata.file_size").alias("source_file_size"),
+        F.col("_metadata.file_modification_time").alias("source_file_modified"),
+        F.current_timestamp().alias("ingestion_timestamp"),
+    ]
+
+
 def with_batch_metadata(raw: DataFrame) -> DataFrame:
-    """A batch snapshot plus its source file and ingestion time."""
-    return raw.withColumn("source_file", source_file()).withColumn(
-        "ingestion_timestamp", F.current_timestamp()
-    )
+    """A batch snapshot plus its source file (path, size, modification time) and ingestion time."""
+    return raw.select("*", *batch_metadata())
 
 
 # --- Events stream ----------------------------------------------------------------------------
@@ -172,6 +189,13 @@ def _landed_files(folder: Path, pattern: str, what: str) -> list[Path]:
     return files
 
 
+def _unchanged_report(
+    spark: SparkSession, config: Config, table: Table, files: list[Path], started: float
+) -> IngestReport:
+    rows = read_table(spark, config, table).count()
+    return IngestReport(table.name, len(files), rows, {}, time.monotonic() - started, unchanged=True)
+
+
 def check_customer_headers(files: list[Path]) -> None:
     """Fail, naming the file, if a CSV header is not exactly the expected columns."""
     for path in files:
@@ -193,6 +217,8 @@ def ingest_customers(spark: SparkSession, config: Config) -> IngestReport:
     started = time.monotonic()
     files = _landed_files(config.customers_landing, "*.csv", "customer")
     check_customer_headers(files)
+    if snapshot_unchanged(spark, config, names.BRONZE_CUSTOMERS, files):
+        return _unchanged_report(spark, config, names.BRONZE_CUSTOMERS, files, started)
     raw = (
         spark.read.schema(CUSTOMER_SCHEMA)
         .option("header", "true")
@@ -236,14 +262,15 @@ def ingest_products(spark: SparkSession, config: Config) -> IngestReport:
     started = time.monotonic()
     files = _landed_files(config.products_landing, "*.parquet", "product")
     check_product_schema(files)
+    if snapshot_unchanged(spark, config, names.BRONZE_PRODUCTS, files):
+        return _unchanged_report(spark, config, names.BRONZE_PRODUCTS, files, started)
     raw = spark.read.parquet(*[str(f) for f in files])
     typed = raw.select(
         *[
             F.col(column).cast(bronze_type).alias(column)
             for column, (_, bronze_type) in PRODUCT_COLUMNS.items()
         ],
-        source_file().alias("source_file"),
-        F.current_timestamp().alias("ingestion_timestamp"),
+        *batch_metadata(),
     )
     overwrite_table(typed, config, names.BRONZE_PRODUCTS)
     rows = read_table(spark, config, names.BRONZE_PRODUCTS).count()

@@ -19,12 +19,12 @@ from zenith.lakehouse.run_metrics import new_run_id, record_metrics
 from zenith.lakehouse.runtime import get_spark
 from zenith.lakehouse.tables import drop_table, read_table
 from zenith.pipeline import analytics, bronze, gold, silver
-from zenith.pipeline.params import RunParams
+from zenith.pipeline.params import LAYERS, RunParams
 
 LAYER_TABLES = {
     "bronze": (names.BRONZE_EVENTS, names.BRONZE_CUSTOMERS, names.BRONZE_PRODUCTS),
     "silver": (names.SILVER_ACTIVITY, names.SILVER_QUARANTINE),
-    "gold": (names.GOLD_PRODUCT_PERFORMANCE, names.GOLD_CUSTOMER_SUMMARY),
+    "gold": (names.GOLD_PRODUCT_PERFORMANCE, names.GOLD_CUSTOMER_SUMMARY, names.GOLD_CUSTOMER_STATE),
     "analytics": (),
 }
 
@@ -37,6 +37,15 @@ def require_setup(spark: SparkSession, config: Config) -> None:
                 f"schema {config.schema_name(schema)} does not exist: run 'zenith setup' "
                 "(or the utils/setup_environment notebook) first"
             )
+
+
+def refreshed_layers(layers: tuple[str, ...]) -> tuple[str, ...]:
+    """The layers a full refresh of ``layers`` drops: those and every layer downstream of them.
+
+    Each layer streams from the one before it, so a rebuilt layer invalidates what read it.
+    """
+    first = min(LAYERS.index(layer) for layer in layers)
+    return tuple(layer for layer in LAYERS[first:] if LAYER_TABLES[layer])
 
 
 @dataclass(frozen=True)
@@ -71,28 +80,30 @@ class PipelineRun:
         require_setup(spark, config)
         run = cls(spark, config, params, log)
         if params.full_refresh:
-            for layer in params.layers:
+            dropped = refreshed_layers(params.layers)
+            for layer in dropped:
                 for table in LAYER_TABLES[layer]:
                     drop_table(spark, config, table)
-            log(f"full refresh: dropped the tables and checkpoints of {', '.join(params.layers)}")
+            log(f"full refresh: dropped the tables and checkpoints of {', '.join(dropped)}")
         return run
 
     def wants(self, layer: str) -> bool:
         return layer in self.params.layers
 
     def _record(self, layer: str, rows_in: int, rows_out: int, started: float) -> None:
+        """Keep the layer's counts for the summary and, if it did anything, in ``_system.run_metrics``."""
         summary = LayerSummary(layer, rows_in, rows_out, time.monotonic() - started)
         self.summaries.append(summary)
-        record_metrics(
-            self.spark, self.config, self.run_id, layer, {"rows_in": rows_in, "rows_out": rows_out}
-        )
+        if rows_in or rows_out:
+            metrics = {"rows_in": rows_in, "rows_out": rows_out}
+            record_metrics(self.spark, self.config, self.run_id, layer, metrics)
 
     def bronze(self) -> list[bronze.IngestReport] | None:
         if not self.wants("bronze"):
             return None
         started = time.monotonic()
         reports = bronze.run_bronze(self.spark, self.config, self.log)
-        rows = sum(report.rows for report in reports)
+        rows = sum(report.rows_written for report in reports)
         self._record("bronze", rows, rows, started)
         return reports
 
@@ -109,7 +120,7 @@ class PipelineRun:
             return None
         started = time.monotonic()
         report = gold.run_gold(self.spark, self.config, self.log)
-        rows_out = report.product_performance_rows + report.customer_summary_rows
+        rows_out = report.product_performance_rows + report.customer_summary_rows if report.rows_in else 0
         self._record("gold", report.rows_in, rows_out, started)
         return report
 
@@ -127,8 +138,10 @@ class PipelineRun:
         return analytics.run_analytics(self.spark, self.config)
 
     def summary(self) -> str:
-        """A small table: rows in, rows out and time per layer run."""
+        """A small table: rows in, rows out and time per layer run; says so when nothing was new."""
         lines = [f"{'layer':<9} {'rows in':>10} {'rows out':>10} {'time':>9}", *map(str, self.summaries)]
+        if self.summaries and not any(s.rows_in or s.rows_out for s in self.summaries):
+            lines.append("nothing new: no input had changed, so no table was written")
         return "\n".join(lines)
 
 

@@ -21,7 +21,13 @@ from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.run_metrics import record_metrics
-from zenith.lakehouse.streams import observed_metrics, state_operator_metric, sum_metrics, write_available_now
+from zenith.lakehouse.streams import (
+    observed_metrics,
+    state_operator_metric,
+    sum_metrics,
+    use_rocksdb_state_store,
+    write_available_now,
+)
 from zenith.lakehouse.tables import read_table, table_exists
 from zenith.pipeline.bronze import CORRUPT
 
@@ -154,6 +160,15 @@ def count_rows(name: str) -> Callable[[DataFrame], DataFrame]:
     return observe
 
 
+def count_output(silver: DataFrame) -> DataFrame:
+    """Observe the rows written, and how many of them have no region (for the data-quality line)."""
+    return silver.observe(
+        "silver_output",
+        F.count(F.lit(1)).alias("rows"),
+        F.count_if(F.col("region").isNull()).alias("no_region"),
+    )
+
+
 def silver_stream(bronze_events: DataFrame, products: DataFrame, customers: DataFrame) -> DataFrame:
     """The whole silver transformation of a bronze event stream, with counting points."""
     deduped = (
@@ -164,7 +179,7 @@ def silver_stream(bronze_events: DataFrame, products: DataFrame, customers: Data
         .transform(count_rows("silver_deduped"))
     )
     enriched = deduped.transform(enrich(product_dimension(products), customer_dimension(customers)))
-    return enriched.transform(to_silver).transform(count_rows("silver_output"))
+    return enriched.transform(to_silver).transform(count_output)
 
 
 # --- Run ----------------------------------------------------------------------------------------
@@ -178,6 +193,7 @@ class SilverReport:
     late_dropped: int
     unknown_product_dropped: int
     rows_written: int
+    no_region: int = 0
     seconds: float = 0.0
 
     @property
@@ -199,6 +215,7 @@ class SilverReport:
             "late_dropped": self.late_dropped,
             "unknown_product_dropped": self.unknown_product_dropped,
             "rows_written": self.rows_written,
+            "rows_without_region": self.no_region,
         }
 
     def __str__(self) -> str:
@@ -218,6 +235,7 @@ def run_silver(
     """Quarantine untrusted bronze events, then stream the rest into silver; record the accounting."""
     started = time.monotonic()
     _require_tables(spark, config)
+    use_rocksdb_state_store(spark)
     events = spark.readStream.table(config.table_name(names.BRONZE_EVENTS))
     quarantine = events.transform(with_quarantine_reason).transform(quarantined_events)
     write_available_now(quarantine, config, names.SILVER_QUARANTINE, "silver_quarantine")
@@ -232,7 +250,8 @@ def run_silver(
     )
     read = sum_metrics(observed_metrics(query, "silver_input"), ("rows_read", *QUARANTINE_REASONS))
     deduped = sum_metrics(observed_metrics(query, "silver_deduped"), ("rows",))["rows"]
-    written = sum_metrics(observed_metrics(query, "silver_output"), ("rows",))["rows"]
+    output = sum_metrics(observed_metrics(query, "silver_output"), ("rows", "no_region"))
+    written = output["rows"]
     report = SilverReport(
         rows_read=read["rows_read"],
         quarantined={reason: read[reason] for reason in QUARANTINE_REASONS},
@@ -241,8 +260,14 @@ def run_silver(
         # The inner join to products is the only step between these two counts.
         unknown_product_dropped=deduped - written,
         rows_written=written,
+        no_region=output["no_region"],
         seconds=time.monotonic() - started,
     )
-    record_metrics(spark, config, run_id, "silver", report.metrics())
+    if report.rows_read:
+        record_metrics(spark, config, run_id, "silver", report.metrics())
     log(f"silver  {report}")
+    log(
+        f"silver  data quality: {report.no_region} of {report.rows_written} events written have no region "
+        "(unknown customer)"
+    )
     return report

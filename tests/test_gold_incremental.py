@@ -1,0 +1,129 @@
+"""Incremental gold: after every kind of new silver data, both gold tables equal a full recompute."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from pyspark.errors import PySparkException
+
+from tests.schemas import assert_exact
+from tests.test_gold import EVENTS, SILVER_DDL, silver_row
+from zenith.lakehouse import config as names
+from zenith.lakehouse import tables
+from zenith.lakehouse.setup import setup_environment
+from zenith.pipeline import gold
+from zenith.pipeline.gold import customer_purchase_summary, daily_product_performance, run_gold
+
+DAY_1 = [e for e in EVENTS if e[1].startswith("2024-03-01")]
+DAY_2 = [e for e in EVENTS if e[1].startswith("2024-03-02")]
+# New purchases on a new day, by a known and an unknown customer, one of a product already bought.
+DAY_3 = [
+    ("e21", "2024-03-03 10:00:00", "purchase", 1, 1),
+    ("e22", "2024-03-03 10:05:00", "purchase", 1, 2),
+    ("e23", "2024-03-03 11:00:00", "view_product", 4, 3),
+    ("e24", "2024-03-03 12:00:00", "purchase", 3, 10),
+]
+# A late purchase for day 1, inside the watermark when silver took it.
+LATE_FOR_DAY_1 = [("e25", "2024-03-01 23:58:00", "purchase", 4, 3)]
+
+
+def append_silver(spark, config, events) -> None:
+    rows = spark.createDataFrame([silver_row(*event) for event in events], SILVER_DDL)
+    tables.append_table(rows, config, names.SILVER_ACTIVITY)
+
+
+def assert_gold_equals_full_recompute(spark, config) -> None:
+    silver = tables.read_table(spark, config, names.SILVER_ACTIVITY)
+    performance = tables.read_table(spark, config, names.GOLD_PRODUCT_PERFORMANCE)
+    summary = tables.read_table(spark, config, names.GOLD_CUSTOMER_SUMMARY)
+    assert_exact(performance, silver.transform(daily_product_performance()))
+    assert_exact(summary, customer_purchase_summary(silver))
+
+
+def version(spark, config, table) -> int:
+    return spark.sql(f"DESCRIBE HISTORY {config.table_name(table)}").agg({"version": "max"}).first()[0]
+
+
+@pytest.fixture
+def gold_on_day_1(spark, lakehouse_config):
+    setup_environment(spark, lakehouse_config)
+    append_silver(spark, lakehouse_config, DAY_1)
+    run_gold(spark, lakehouse_config, log=lambda _: None)
+    return lakehouse_config
+
+
+def test_new_date_is_added_and_equals_a_full_recompute(spark, gold_on_day_1):
+    append_silver(spark, gold_on_day_1, DAY_2 + DAY_3)
+
+    report = run_gold(spark, gold_on_day_1, log=lambda _: None)
+
+    assert report.rows_in == len(DAY_2 + DAY_3)
+    assert_gold_equals_full_recompute(spark, gold_on_day_1)
+
+
+def test_late_event_for_an_old_date_recomputes_that_date(spark, gold_on_day_1):
+    append_silver(spark, gold_on_day_1, DAY_2)
+    run_gold(spark, gold_on_day_1, log=lambda _: None)
+    append_silver(spark, gold_on_day_1, LATE_FOR_DAY_1)
+
+    run_gold(spark, gold_on_day_1, log=lambda _: None)
+
+    assert_gold_equals_full_recompute(spark, gold_on_day_1)
+    tablet_day_1 = (
+        tables.read_table(spark, gold_on_day_1, names.GOLD_PRODUCT_PERFORMANCE)
+        .where("event_date = DATE'2024-03-01' AND product_id = 3")
+        .select("total_purchases", "revenue_rank")
+        .collect()
+    )
+    assert [tuple(row) for row in tablet_day_1] == [(2, 3)]  # 600.00 behind the two tied at 1000.00
+
+
+def test_no_new_silver_rows_writes_no_table_version(spark, gold_on_day_1):
+    before = {t: version(spark, gold_on_day_1, t) for t in names.TABLES if t.schema == names.GOLD}
+
+    report = run_gold(spark, gold_on_day_1, log=lambda _: None)
+
+    assert report.rows_in == 0
+    assert {t: version(spark, gold_on_day_1, t) for t in before} == before
+
+
+def test_untouched_dates_are_never_read_from_silver(spark, gold_on_day_1):
+    """Data skipping on event_date: day 1's silver file is gone, yet a day-2 refresh succeeds."""
+    day_1_files = set(tables.read_table(spark, gold_on_day_1, names.SILVER_ACTIVITY).inputFiles())
+    append_silver(spark, gold_on_day_1, DAY_2)
+    for uri in day_1_files:
+        path = uri.removeprefix("file:")
+        os.remove(path)
+
+    run_gold(spark, gold_on_day_1, log=lambda _: None)
+
+    day_2 = tables.read_table(spark, gold_on_day_1, names.GOLD_PRODUCT_PERFORMANCE).where(
+        "event_date = DATE'2024-03-02'"
+    )
+    silver_day_2 = tables.read_table(spark, gold_on_day_1, names.SILVER_ACTIVITY).where(
+        "event_date = DATE'2024-03-02'"
+    )
+    assert_exact(day_2, silver_day_2.transform(daily_product_performance()))
+
+
+def test_a_kill_after_the_state_merge_is_replayed_without_counting_twice(spark, gold_on_day_1, monkeypatch):
+    append_silver(spark, gold_on_day_1, DAY_2 + DAY_3)
+    real_merge = tables.merge_into
+    calls = []
+
+    def merge_then_die(changes, config, table, statement, **names_):
+        calls.append(table)
+        real_merge(changes, config, table, statement, **names_)
+        if table == names.GOLD_CUSTOMER_STATE:
+            raise RuntimeError("killed after the state merge")
+
+    monkeypatch.setattr(gold.tables, "merge_into", merge_then_die)
+    with pytest.raises((PySparkException, RuntimeError)):
+        run_gold(spark, gold_on_day_1, log=lambda _: None)
+    monkeypatch.setattr(gold.tables, "merge_into", real_merge)
+
+    run_gold(spark, gold_on_day_1, log=lambda _: None)
+
+    assert calls == [names.GOLD_CUSTOMER_STATE]
+    assert_gold_equals_full_recompute(spark, gold_on_day_1)
