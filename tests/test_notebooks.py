@@ -143,7 +143,7 @@ def test_notebooks_run_in_order_on_a_fresh_lakehouse(spark, lakehouse_config, mo
         assert table_exists(spark, config, table), config.table_name(table)
     data_quality, *answers = recorder.of("ELT.py")
     assert len(answers) == len(QUESTIONS)
-    null_region_events = ran["ELT.py"]["gold_report"].null_region_events
+    null_region_events = silver_report.no_region
     assert null_region_events == generated.unknown_user  # every unknown user's event has no region
     assert sum(events for _, events in data_quality.rows) == null_region_events
 

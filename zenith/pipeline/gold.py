@@ -125,7 +125,7 @@ def customer_purchase_summary(silver: DataFrame) -> DataFrame:
 
 
 def null_region_users(silver: DataFrame) -> DataFrame:
-    """The users behind the NULL-region events, with their event counts, most events first."""
+    """The users behind the NULL-region events (unknown, or without a location), most events first."""
     return (
         silver.filter(F.col("region").isNull())
         .groupBy("user_id")
