@@ -27,7 +27,7 @@ def test_categorize_region_on_pandas_ignores_case_and_spaces():
         [" new york", "PHILADELPHIA", "Los Angeles ", "san diego", "Chicago", "Houston", None, "Paris"]
     )
 
-    regions = silver.categorize_region.func(locations)
+    regions = silver.regions_of(locations)
 
     assert regions.tolist()[:6] == [
         "East Coast",
