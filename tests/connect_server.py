@@ -90,9 +90,13 @@ def start_server(workdir: Path, timeout: float = 300) -> ConnectServer:
     deadline = time.monotonic() + timeout
     while not listening(port):
         if process.poll() is not None:
-            raise RuntimeError(f"the Spark Connect server exited with {process.returncode}:\n{server.log_tail()}")
+            raise RuntimeError(
+                f"the Spark Connect server exited with {process.returncode}:\n{server.log_tail()}"
+            )
         if time.monotonic() > deadline:
             server.stop()
-            raise RuntimeError(f"the Spark Connect server did not listen within {timeout}s:\n{server.log_tail()}")
+            raise RuntimeError(
+                f"the Spark Connect server did not listen within {timeout}s:\n{server.log_tail()}"
+            )
         time.sleep(1)
     return server

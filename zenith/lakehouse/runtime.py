@@ -159,11 +159,29 @@ def get_spark(config: Config | None = None, app_name: str = "zenith") -> SparkSe
     return spark
 
 
+def registered_location(spark: SparkSession, schema_name: str) -> str | None:
+    """The folder a schema of the session catalog is registered at, or None if there is no such schema."""
+    if not spark.catalog.databaseExists(schema_name.replace("`", "")):
+        return None
+    info = {row[0]: row[1] for row in spark.sql(f"DESCRIBE SCHEMA {schema_name}").collect()}
+    return str(info.get("Location", "")).removeprefix("file:") or None
+
+
 def register_local_schema(spark: SparkSession, config: Config, schema: str) -> None:
-    """Declare a local schema in the session catalog, backed by its lakehouse folder."""
-    spark.sql(
-        f"CREATE SCHEMA IF NOT EXISTS {config.schema_name(schema)} LOCATION '{config.schema_path(schema)}'"
-    )
+    """Declare a local schema in the session catalog, backed by its lakehouse folder.
+
+    A Spark Connect server keeps one catalog for all its clients: a schema another lakehouse
+    registered there is a one-line error, not a silent write into that lakehouse.
+    """
+    name, path = config.schema_name(schema), config.schema_path(schema)
+    location = registered_location(spark, name)
+    if location is None:
+        spark.sql(f"CREATE SCHEMA IF NOT EXISTS {name} LOCATION '{path}'")
+    elif Path(location.removeprefix("//")).resolve() != path.resolve():
+        raise ZenithError(
+            f"schema {name} in this Spark session's catalog belongs to another lakehouse ({location}), "
+            f"not {config.lakehouse}: use one lakehouse per Spark Connect server, or restart the server"
+        )
 
 
 def register_local_tables(spark: SparkSession, config: Config) -> list[str]:
