@@ -7,6 +7,7 @@ and products are small batch snapshots that overwrite their tables.
 from __future__ import annotations
 
 import csv
+import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pyspark.sql import functions as F
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config, on_databricks
 from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.landing import landed_files, read_start
 from zenith.lakehouse.streams import observed_metrics, write_available_now
 from zenith.lakehouse.tables import overwrite_table, read_table
 
@@ -28,6 +30,7 @@ EVENT_SCHEMA = (
     f"product_id INT, session_id STRING, {CORRUPT} STRING"
 )
 CUSTOMER_COLUMNS = ("customer_id", "signup_date", "location")
+HEADER_BYTES = 65_536  # enough for any header line
 CUSTOMER_SCHEMA = f"customer_id INT, signup_date STRING, location STRING, {CORRUPT} STRING"
 # Parquet column -> (accepted Arrow type names, the bronze type it is cast to)
 PRODUCT_COLUMNS = {
@@ -104,7 +107,11 @@ def with_batch_metadata(raw: DataFrame) -> DataFrame:
 
 # --- Events stream ----------------------------------------------------------------------------
 def read_event_stream(spark: SparkSession, config: Config) -> DataFrame:
-    """The landing events as a stream: Auto Loader on Databricks, the file source locally."""
+    """The landing events as a stream: Auto Loader on Databricks, the file source locally.
+
+    Both read every file in the folder and its sub-folders except names starting with ``.`` or
+    ``_``; a ``.gz`` file is decompressed.
+    """
     landing = config.events_landing
     if on_databricks():
         reader = (
@@ -117,7 +124,8 @@ def read_event_stream(spark: SparkSession, config: Config) -> DataFrame:
             raise ZenithError(
                 f"no event landing folder at {landing}: run 'zenith setup' and 'zenith generate'"
             )
-        reader = spark.readStream.format("json")
+        # Auto Loader reads sub-folders by itself; Spark's file source needs to be asked.
+        reader = spark.readStream.format("json").option("recursiveFileLookup", "true")
     return (
         reader.schema(EVENT_SCHEMA)
         .option("mode", "PERMISSIVE")
@@ -133,11 +141,8 @@ def check_json_arrays(folder: Path) -> None:
     Read as a JSON array, a JSON Lines file would yield only its first record and drop the rest
     without a trace, so array mode refuses such a file instead.
     """
-    for path in sorted(folder.glob("*.json")):
-        if path.name.startswith((".", "_")):
-            continue
-        with path.open("rb") as handle:
-            start = handle.read(4096).lstrip()[:1]
+    for path in landed_files(folder):
+        start = read_start(path, 4096).lstrip()[:1]
         if start not in (b"[", b""):
             raise ZenithError(
                 f"{path}: the JSON-array setting is on but the file starts with {start.decode(errors='replace')!r}, "
@@ -165,18 +170,18 @@ def ingest_events(spark: SparkSession, config: Config) -> IngestReport:
 
 
 # --- Customers and products (batch) -------------------------------------------------------------
-def _landed_files(folder: Path, pattern: str, what: str) -> list[Path]:
-    files = sorted(p for p in folder.glob(pattern) if not p.name.startswith((".", "_")))
+def _landed_files(folder: Path, what: str) -> list[Path]:
+    files = landed_files(folder)
     if not files:
-        raise ZenithError(f"no {what} files ({pattern}) in {folder}: run 'zenith generate' first")
+        raise ZenithError(f"no {what} files in {folder} or its sub-folders: run 'zenith generate' first")
     return files
 
 
 def check_customer_headers(files: list[Path]) -> None:
     """Fail, naming the file, if a CSV header is not exactly the expected columns."""
     for path in files:
-        with path.open(newline="") as handle:
-            header = next(csv.reader(handle), [])
+        first_lines = read_start(path, HEADER_BYTES).decode("utf-8", errors="replace")
+        header = next(csv.reader(io.StringIO(first_lines)), [])
         if tuple(h.strip() for h in header) != CUSTOMER_COLUMNS:
             raise ZenithError(
                 f"{path}: header {','.join(header) or '(empty)'} does not match the expected columns "
@@ -191,7 +196,7 @@ def ingest_customers(spark: SparkSession, config: Config) -> IngestReport:
     ``_corrupt_record`` and counted, not silently loaded as NULL keys.
     """
     started = time.monotonic()
-    files = _landed_files(config.customers_landing, "*.csv", "customer")
+    files = _landed_files(config.customers_landing, "customer")
     check_customer_headers(files)
     raw = (
         spark.read.schema(CUSTOMER_SCHEMA)
@@ -234,7 +239,7 @@ def check_product_schema(files: list[Path]) -> None:
 def ingest_products(spark: SparkSession, config: Config) -> IngestReport:
     """Overwrite ``bronze_product_details`` from the landed Parquet files."""
     started = time.monotonic()
-    files = _landed_files(config.products_landing, "*.parquet", "product")
+    files = _landed_files(config.products_landing, "product")
     check_product_schema(files)
     raw = spark.read.parquet(*[str(f) for f in files])
     typed = raw.select(
