@@ -148,9 +148,11 @@ def test_elt_through_connect_writes_the_same_tables_as_through_a_classic_session
     run_python("-m", "zenith.cli", "--lakehouse", str(connect_lakehouse), "setup", env=connect_env)
     run_python("ELT.py", "--lakehouse", str(connect_lakehouse), env=connect_env)
     # Classic: setup and the run (what ELT.py does) in one process, so one JVM start, not two.
-    lakehouse = str(classic_lakehouse)
-    setup_then_run = f"from zenith.cli import main; main(['--lakehouse', {lakehouse!r}, 'setup']) or main(['--lakehouse', {lakehouse!r}, 'run'])"
-    run_python("-c", f"import sys; sys.exit({setup_then_run})", env=classic_env)
+    args = ["--lakehouse", str(classic_lakehouse)]
+    setup_then_run = (
+        f"from zenith.cli import main; raise SystemExit(main({[*args, 'setup']}) or main({[*args, 'run']}))"
+    )
+    run_python("-c", setup_then_run, env=classic_env)
 
     bronze_events = table_rows(spark, connect_lakehouse, names.BRONZE_EVENTS)
     assert bronze_events.count() == generated.events_written
