@@ -109,21 +109,22 @@ def test_untouched_dates_are_never_read_from_silver(spark, gold_on_day_1):
 
 def test_a_kill_after_the_state_merge_is_replayed_without_counting_twice(spark, gold_on_day_1, monkeypatch):
     append_silver(spark, gold_on_day_1, DAY_2 + DAY_3)
-    real_merge = tables.merge_into
+    real_merge = gold._merge
+    state = gold_on_day_1.table_name(names.GOLD_CUSTOMER_STATE)
     calls = []
 
-    def merge_then_die(changes, config, table, statement, **names_):
-        calls.append(table)
-        real_merge(changes, config, table, statement, **names_)
-        if table == names.GOLD_CUSTOMER_STATE:
+    def merge_then_die(changes, target, statement):
+        calls.append(target)
+        real_merge(changes, target, statement)
+        if target == state:
             raise RuntimeError("killed after the state merge")
 
-    monkeypatch.setattr(gold.tables, "merge_into", merge_then_die)
+    monkeypatch.setattr(gold, "_merge", merge_then_die)
     with pytest.raises((PySparkException, RuntimeError)):
         run_gold(spark, gold_on_day_1, log=lambda _: None)
-    monkeypatch.setattr(gold.tables, "merge_into", real_merge)
+    monkeypatch.setattr(gold, "_merge", real_merge)
 
     run_gold(spark, gold_on_day_1, log=lambda _: None)
 
-    assert calls == [names.GOLD_CUSTOMER_STATE]
+    assert calls == [state]
     assert_gold_equals_full_recompute(spark, gold_on_day_1)

@@ -58,36 +58,6 @@ def overwrite_table(df: DataFrame, config: Config, table: Table, partition_by: S
     _save(writer, df.sparkSession, config, table)
 
 
-def replace_where(
-    df: DataFrame, config: Config, table: Table, condition: str, partition_by: Sequence[str] = ()
-) -> None:
-    """Replace the rows of ``table`` that match ``condition`` with ``df``, in one Delta commit.
-
-    Creates the table (partitioned by ``partition_by``) when it does not exist yet.
-    """
-    if not table_exists(df.sparkSession, config, table):
-        overwrite_table(df, config, table, partition_by)
-        return
-    writer = df.write.format("delta").mode("overwrite").option("replaceWhere", condition)
-    _save(writer, df.sparkSession, config, table)
-
-
-def merge_into(changes: DataFrame, config: Config, table: Table, statement: str, **names: str) -> None:
-    """Run a ``MERGE`` of ``changes`` into ``table``; creates the table from ``changes`` if missing.
-
-    ``statement`` names the target ``{target}`` and the source ``{changes}``; other placeholders
-    come from ``names``.
-    """
-    spark = changes.sparkSession
-    if not table_exists(spark, config, table):
-        _save(changes.limit(0).write.format("delta").mode("append"), spark, config, table)
-    view = f"zenith_changes_{table.name}"
-    changes.createOrReplaceTempView(view)
-    target = config.table_name(table)
-    spark.sql(statement.format(target=target, changes=view, **names))
-    spark.catalog.dropTempView(view)
-
-
 def append_table(df: DataFrame, config: Config, table: Table) -> None:
     """Append ``df`` to a table, creating it on first use."""
     _save(df.write.format("delta").mode("append"), df.sparkSession, config, table)

@@ -7,10 +7,12 @@ count comes from an HLL sketch kept in ``_system.gold_customer_state``.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pyspark import cloudpickle
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
@@ -159,7 +161,23 @@ WHEN NOT MATCHED THEN INSERT *
 """
 
 
-def refresh_gold_batch(config: Config) -> Callable[[DataFrame, int], None]:
+def gold_targets(config: Config) -> dict[str, str | None]:
+    """The names (and, locally, the product-performance path) a gold batch reads and writes.
+
+    Plain strings, so the batch function needs nothing of this package's but this module, which
+    it carries with it (pickled by value) to a Spark Connect server's Python.
+    """
+    performance_path = config.table_path(names.GOLD_PRODUCT_PERFORMANCE)
+    return {
+        "silver": config.table_name(names.SILVER_ACTIVITY),
+        "performance": config.table_name(names.GOLD_PRODUCT_PERFORMANCE),
+        "performance_path": str(performance_path) if performance_path is not None else None,
+        "state": config.table_name(names.GOLD_CUSTOMER_STATE),
+        "summary": config.table_name(names.GOLD_CUSTOMER_SUMMARY),
+    }
+
+
+def refresh_gold_batch(targets: dict[str, str | None]) -> Callable[[DataFrame, int], None]:
     """The ``foreachBatch`` function that folds one batch of new silver rows into both gold tables.
 
     Every step can run twice with the same result, so a batch replayed after a kill is harmless:
@@ -173,24 +191,41 @@ def refresh_gold_batch(config: Config) -> Callable[[DataFrame, int], None]:
         new_rows = new_rows.persist()
         dates = [row.event_date for row in new_rows.select("event_date").distinct().collect()]
         if dates:
-            silver = tables.read_table(spark, config, names.SILVER_ACTIVITY)
+            silver = spark.read.table(targets["silver"])
             touched = silver.where(F.col("event_date").isin(dates)).transform(daily_product_performance())
-            tables.replace_where(
-                touched, config, names.GOLD_PRODUCT_PERFORMANCE, dates_condition(dates), ("event_date",)
-            )
+            _replace_dates(touched, targets, dates)
             changes = new_rows.transform(customer_purchase_state).withColumn(
                 "last_gold_batch", F.lit(batch_id).cast("bigint")
             )
-            tables.merge_into(changes, config, names.GOLD_CUSTOMER_STATE, STATE_MERGE, money=MONEY)
-            state = tables.read_table(spark, config, names.GOLD_CUSTOMER_STATE)
+            _merge(changes, targets["state"], STATE_MERGE)
+            state = spark.read.table(targets["state"])
             keys = changes.select("user_id", "region")
             visible = state.join(keys, on=_same_customer(state, keys), how="left_semi").transform(
                 summary_from_state
             )
-            tables.merge_into(visible, config, names.GOLD_CUSTOMER_SUMMARY, SUMMARY_MERGE)
+            _merge(visible, targets["summary"], SUMMARY_MERGE)
         new_rows.unpersist()
 
     return refresh
+
+
+def _replace_dates(performance: DataFrame, targets: dict[str, str | None], dates: list) -> None:
+    """Replace those dates of the product-performance table with ``performance`` in one commit."""
+    writer = (
+        performance.write.format("delta").mode("overwrite").option("replaceWhere", dates_condition(dates))
+    )
+    if targets["performance_path"]:  # local tables are written by path (see tables._save)
+        writer.save(targets["performance_path"])
+    else:
+        writer.saveAsTable(targets["performance"])
+
+
+def _merge(changes: DataFrame, target: str, statement: str) -> None:
+    """Run ``statement`` (a MERGE of ``{changes}`` into ``{target}``) with ``changes`` as its source."""
+    view = "zenith_gold_changes"
+    changes.createOrReplaceTempView(view)
+    changes.sparkSession.sql(statement.format(target=target, changes=view, money=MONEY))
+    changes.sparkSession.catalog.dropTempView(view)
 
 
 def _same_customer(left: DataFrame, right: DataFrame) -> Column:
@@ -223,23 +258,35 @@ def run_gold(spark: SparkSession, config: Config, log: Callable[[str], object] =
     rows to ``refresh_gold_batch``; a run with no new silver rows writes nothing.
     """
     started = time.monotonic()
+    create_gold_tables(spark, config)
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
     new_silver = spark.readStream.table(config.table_name(names.SILVER_ACTIVITY))
     query = run_available_now(
-        new_silver, config, names.GOLD_PRODUCT_PERFORMANCE, "gold_refresh", refresh_gold_batch(config)
+        new_silver,
+        config,
+        names.GOLD_PRODUCT_PERFORMANCE,
+        "gold_refresh",
+        refresh_gold_batch(gold_targets(config)),
     )
     rows_in = sum(progress.numInputRows for progress in query.recentProgress)
     report = GoldReport(
         rows_in=rows_in,
-        product_performance_rows=_row_count(spark, config, names.GOLD_PRODUCT_PERFORMANCE),
-        customer_summary_rows=_row_count(spark, config, names.GOLD_CUSTOMER_SUMMARY),
+        product_performance_rows=tables.read_table(spark, config, names.GOLD_PRODUCT_PERFORMANCE).count(),
+        customer_summary_rows=tables.read_table(spark, config, names.GOLD_CUSTOMER_SUMMARY).count(),
         seconds=time.monotonic() - started,
     )
     log(str(report))
     return report
 
 
-def _row_count(spark: SparkSession, config: Config, table) -> int:
-    """A table's row count (Delta answers it from its log), 0 if the table does not exist yet."""
-    if not tables.table_exists(spark, config, table):
-        return 0
-    return tables.read_table(spark, config, table).count()
+def create_gold_tables(spark: SparkSession, config: Config) -> None:
+    """Create the gold tables and the customer state, empty, where they do not exist yet."""
+    empty = tables.read_table(spark, config, names.SILVER_ACTIVITY).limit(0)
+    state = empty.transform(customer_purchase_state).withColumn("last_gold_batch", F.lit(0).cast("bigint"))
+    for table, rows, partition_by in (
+        (names.GOLD_PRODUCT_PERFORMANCE, empty.transform(daily_product_performance()), ("event_date",)),
+        (names.GOLD_CUSTOMER_STATE, state, ()),
+        (names.GOLD_CUSTOMER_SUMMARY, empty.transform(customer_purchase_summary), ()),
+    ):
+        if not tables.table_exists(spark, config, table):
+            tables.overwrite_table(rows, config, table, partition_by)
