@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -132,6 +132,7 @@ class GoldReport:
     customer_summary_rows: int
     null_region_events: int
     seconds: float
+    timings: dict[str, float] = field(default_factory=dict)  # seconds by table or query
 
     def __str__(self) -> str:
         return (
@@ -142,7 +143,13 @@ class GoldReport:
 
 def run_gold(spark: SparkSession, config: Config, log: Callable[[str], object] = print) -> GoldReport:
     """Rebuild both gold tables from the silver table; returns the row counts of the run."""
-    started = time.monotonic()
+    started = lap = time.monotonic()
+    timings = {}
+
+    def timed(name: str) -> None:
+        nonlocal lap
+        timings[name], lap = time.monotonic() - lap, time.monotonic()
+
     silver = tables.read_table(spark, config, names.SILVER_ACTIVITY)
     rows_in = silver.count()
     null_regions = count_null_regions(silver)
@@ -150,6 +157,7 @@ def run_gold(spark: SparkSession, config: Config, log: Callable[[str], object] =
         f"gold: data quality: {null_regions} of {rows_in} silver events have no region "
         "(customer unknown or without a location)"
     )
+    timed("counts")
 
     tables.overwrite_table(
         silver.transform(daily_product_performance()),
@@ -157,14 +165,20 @@ def run_gold(spark: SparkSession, config: Config, log: Callable[[str], object] =
         names.GOLD_PRODUCT_PERFORMANCE,
         partition_by=("event_date",),
     )
+    timed(names.GOLD_PRODUCT_PERFORMANCE.name)
     tables.overwrite_table(silver.transform(customer_purchase_summary), config, names.GOLD_CUSTOMER_SUMMARY)
+    timed(names.GOLD_CUSTOMER_SUMMARY.name)
 
+    product_rows = tables.read_table(spark, config, names.GOLD_PRODUCT_PERFORMANCE).count()
+    customer_rows = tables.read_table(spark, config, names.GOLD_CUSTOMER_SUMMARY).count()
+    timed("read_back")
     report = GoldReport(
         rows_in=rows_in,
-        product_performance_rows=tables.read_table(spark, config, names.GOLD_PRODUCT_PERFORMANCE).count(),
-        customer_summary_rows=tables.read_table(spark, config, names.GOLD_CUSTOMER_SUMMARY).count(),
+        product_performance_rows=product_rows,
+        customer_summary_rows=customer_rows,
         null_region_events=null_regions,
         seconds=time.monotonic() - started,
+        timings=timings,
     )
     log(str(report))
     return report

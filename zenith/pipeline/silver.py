@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from pyspark import cloudpickle
@@ -192,6 +192,7 @@ class SilverReport:
     unknown_product_dropped: int
     rows_written: int
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds by query
 
     @property
     def accounted(self) -> int:
@@ -234,6 +235,7 @@ def run_silver(
     events = spark.readStream.table(config.table_name(names.BRONZE_EVENTS))
     quarantine = events.transform(with_quarantine_reason).transform(quarantined_events)
     write_available_now(quarantine, config, names.SILVER_QUARANTINE, "silver_quarantine")
+    quarantined_at = time.monotonic()
 
     products = read_table(spark, config, names.BRONZE_PRODUCTS)
     customers = read_table(spark, config, names.BRONZE_CUSTOMERS)
@@ -255,6 +257,10 @@ def run_silver(
         unknown_product_dropped=deduped - written,
         rows_written=written,
         seconds=time.monotonic() - started,
+        timings={
+            names.SILVER_QUARANTINE.name: quarantined_at - started,
+            names.SILVER_ACTIVITY.name: time.monotonic() - quarantined_at,
+        },
     )
     record_metrics(spark, config, run_id, "silver", report.metrics())
     log(f"silver  {report}")
