@@ -31,12 +31,12 @@ import psutil
 
 from zenith.demo.generator import generate
 from zenith.demo.settings import GeneratorSettings
-from zenith.lakehouse.config import LAKEHOUSE_ENV, TIMINGS_FILE_ENV, Config, LANDING
+from zenith.lakehouse.config import LAKEHOUSE_ENV, LANDING, TIMINGS_FILE_ENV, Config
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE = Path.home() / ".cache" / "zenith" / "bench"
 READY = ".complete"
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.1
 
 
 @dataclass
@@ -46,38 +46,47 @@ class ProcessRun:
     name: str
     seconds: float
     peak_rss_mib: float
+    cpu_seconds: float = 0.0
     stdout: str = ""
     timings: dict = field(default_factory=dict)
 
 
-def tree_rss(process: psutil.Process) -> int:
-    """Resident memory of a process and all its descendants, in bytes (0 for those already gone)."""
+def sample_tree(process: psutil.Process, cpu: dict[int, float]) -> int:
+    """Memory of a process and all its descendants, in bytes; updates ``cpu`` (seconds by pid).
+
+    Memory is the sum of their proportional set sizes: PSS counts a page shared by several
+    processes once in all, where RSS would count the pages PySpark's forked Python workers share
+    with their daemon once per worker.
+    """
     total = 0
     for member in (process, *process.children(recursive=True)):
         with suppress(psutil.Error):
-            total += member.memory_info().rss
+            total += member.memory_full_info().pss
+            times = member.cpu_times()
+            cpu[member.pid] = times.user + times.system
     return total
 
 
 def run_measured(name: str, command: list[str], log: Path, env: dict[str, str] | None = None) -> ProcessRun:
-    """Run ``command`` to completion, output to ``log``, polling its process tree's memory.
+    """Run ``command`` to completion, output to ``log``, sampling its process tree's memory and CPU.
 
     Exits with the end of the output if the command fails.
     """
     began = time.time()
+    cpu: dict[int, float] = {}
     with log.open("w") as output:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
         watched = psutil.Process(process.pid)
         peak = 0
         while process.poll() is None:
             with suppress(psutil.Error):
-                peak = max(peak, tree_rss(watched))
+                peak = max(peak, sample_tree(watched, cpu))
             time.sleep(POLL_SECONDS)
     seconds = time.time() - began
     text = log.read_text()
     if process.returncode != 0:
         sys.exit(f"{name} failed with exit code {process.returncode}:\n{text[-4000:]}")
-    return ProcessRun(name, seconds, peak / 2**20, text)
+    return ProcessRun(name, seconds, peak / 2**20, sum(cpu.values()), text)
 
 
 def landing_zone(cache: Path, settings: GeneratorSettings) -> Path:
@@ -148,12 +157,19 @@ def report_lines(events: int, elt: ProcessRun, duck: ProcessRun) -> list[str]:
     for name, seconds in timings.items():
         indent = "  " if "." not in name else "    "
         lines.append(f"{indent}{name:<{46 - len(indent)}} {seconds:>8.1f} s")
+    layers = sum(seconds for name, seconds in timings.items() if "." not in name)
+    if ready is not None:
+        rest = elt.seconds - ready - layers
+        lines.append(f"  {'analytics, data quality, summary and exit':<44} {rest:>8.1f} s")
     lines += [
         f"  {'whole process':<44} {elt.seconds:>8.1f} s",
         f"  {'events/s':<44} {events / elt.seconds:>10,.0f}",
-        f"  {'peak RSS (process tree)':<44} {elt.peak_rss_mib:>8.0f} MiB",
-        f"duckdb on the same files: {duck.seconds:.1f} s, peak RSS {duck.peak_rss_mib:.0f} MiB, rows {duck.timings}",
-        f"ratio ELT.py / DuckDB (whole processes): {elt.seconds / duck.seconds:.1f}x",
+        f"  {'CPU seconds (process tree)':<44} {elt.cpu_seconds:>8.1f} s",
+        f"  {'peak RSS (process tree, PSS)':<44} {elt.peak_rss_mib:>8.0f} MiB",
+        f"duckdb on the same files: {duck.seconds:.1f} s ({duck.cpu_seconds:.1f} CPU s), "
+        f"peak RSS {duck.peak_rss_mib:.0f} MiB, rows {duck.timings}",
+        f"ratio ELT.py / DuckDB (whole processes): {elt.seconds / duck.seconds:.1f}x wall time, "
+        f"{elt.cpu_seconds / duck.cpu_seconds:.1f}x CPU time",
     ]
     return lines
 
@@ -193,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             "elt": asdict(elt) | {"stdout": None},
             "duckdb": asdict(duck) | {"stdout": None},
             "ratio": elt.seconds / duck.seconds,
+            "cpu_ratio": elt.cpu_seconds / duck.cpu_seconds,
         }
         print(json.dumps(result))
     return 0

@@ -16,6 +16,7 @@ from zenith.pipeline.gold import (
     customer_purchase_summary,
     daily_product_performance,
     run_gold,
+    silver_counts,
 )
 
 SILVER_DDL = (
@@ -137,6 +138,10 @@ def test_customer_summary_counts_only_purchases_and_keeps_unknown_region(spark, 
 
 def test_count_null_regions_counts_every_event_of_unknown_customers(silver):
     assert count_null_regions(silver) == 6
+
+
+def test_silver_counts_gives_all_events_and_null_region_events_together(silver):
+    assert silver_counts(silver) == (len(EVENTS), 6)
 
 
 def test_run_gold_writes_both_tables_and_reports_counts(

@@ -85,7 +85,7 @@ def daily_product_performance(
     return transform
 
 
-def customer_purchase_summary(silver: DataFrame) -> DataFrame:
+def customer_purchase_totals(silver: DataFrame) -> DataFrame:
     """One row per purchasing customer (and region): value, count, products and last purchase time."""
     return (
         silver.filter(is_purchase())
@@ -104,13 +104,25 @@ def customer_purchase_summary(silver: DataFrame) -> DataFrame:
             F.col("distinct_products_purchased").cast("bigint"),
             F.col("last_purchase_timestamp").cast("timestamp"),
         )
-        .orderBy(F.col("total_purchase_value").desc(), "user_id")
     )
+
+
+def customer_purchase_summary(silver: DataFrame) -> DataFrame:
+    """The customer purchase totals, highest value first (for display: a table keeps no order)."""
+    return customer_purchase_totals(silver).orderBy(F.col("total_purchase_value").desc(), "user_id")
+
+
+def silver_counts(silver: DataFrame) -> tuple[int, int]:
+    """The number of silver events, and of those whose region is NULL, in one pass over silver."""
+    counts = silver.agg(
+        F.count(F.lit(1)).alias("rows"), F.count_if(F.col("region").isNull()).alias("null_regions")
+    ).first()
+    return counts["rows"], counts["null_regions"]
 
 
 def count_null_regions(silver: DataFrame) -> int:
     """The number of events whose region is NULL: their customer is unknown or has no location."""
-    return silver.filter(F.col("region").isNull()).count()
+    return silver_counts(silver)[1]
 
 
 def null_region_users(silver: DataFrame) -> DataFrame:
@@ -151,8 +163,7 @@ def run_gold(spark: SparkSession, config: Config, log: Callable[[str], object] =
         timings[name], lap = time.monotonic() - lap, time.monotonic()
 
     silver = tables.read_table(spark, config, names.SILVER_ACTIVITY)
-    rows_in = silver.count()
-    null_regions = count_null_regions(silver)
+    rows_in, null_regions = silver_counts(silver)
     log(
         f"gold: data quality: {null_regions} of {rows_in} silver events have no region "
         "(customer unknown or without a location)"
@@ -166,7 +177,8 @@ def run_gold(spark: SparkSession, config: Config, log: Callable[[str], object] =
         partition_by=("event_date",),
     )
     timed(names.GOLD_PRODUCT_PERFORMANCE.name)
-    tables.overwrite_table(silver.transform(customer_purchase_summary), config, names.GOLD_CUSTOMER_SUMMARY)
+    # Unsorted: a Delta table does not keep the order of the rows written to it.
+    tables.overwrite_table(silver.transform(customer_purchase_totals), config, names.GOLD_CUSTOMER_SUMMARY)
     timed(names.GOLD_CUSTOMER_SUMMARY.name)
 
     product_rows = tables.read_table(spark, config, names.GOLD_PRODUCT_PERFORMANCE).count()
