@@ -142,7 +142,12 @@ def run_elt(workdir: Path, env: dict[str, str]) -> ProcessRun:
 
 def run_duckdb(workdir: Path, landing: Path) -> ProcessRun:
     """The DuckDB yardstick as its own process; its stdout is a JSON line of row counts."""
-    command = [sys.executable, str(REPO / "benchmarks" / "duckdb_gold.py"), str(landing), str(workdir / "duck")]
+    command = [
+        sys.executable,
+        str(REPO / "benchmarks" / "duckdb_gold.py"),
+        str(landing),
+        str(workdir / "duck"),
+    ]
     duck = run_measured("duckdb", command, workdir / "duckdb.log")
     duck.timings = json.loads(duck.stdout.strip().splitlines()[-1])
     return duck
@@ -153,7 +158,9 @@ def report_lines(events: int, elt: ProcessRun, duck: ProcessRun) -> list[str]:
     timings = dict(elt.timings)
     ready = timings.pop("session_ready", None)
     lines = [f"cold run of python ELT.py on {events:,} events"]
-    lines.append(f"  {'Spark session ready':<44} {ready:>8.1f} s" if ready is not None else "  (no timings file)")
+    lines.append(
+        f"  {'Spark session ready':<44} {ready:>8.1f} s" if ready is not None else "  (no timings file)"
+    )
     for name, seconds in timings.items():
         indent = "  " if "." not in name else "    "
         lines.append(f"{indent}{name:<{46 - len(indent)}} {seconds:>8.1f} s")
@@ -175,7 +182,9 @@ def report_lines(events: int, elt: ProcessRun, duck: ProcessRun) -> list[str]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=1_000_000, help="events in the landing zone")
     parser.add_argument("--files", type=int, default=100, help="event files they are spread over")
     parser.add_argument("--seed", type=int, default=42)

@@ -84,7 +84,10 @@ def test_a_run_writes_its_timings_by_layer_table_and_query_when_asked(
         [
             "session_ready_at",
             "bronze",
-            *(f"bronze.{t.name}" for t in (names.BRONZE_CUSTOMERS, names.BRONZE_PRODUCTS, names.BRONZE_EVENTS)),
+            *(
+                f"bronze.{t.name}"
+                for t in (names.BRONZE_CUSTOMERS, names.BRONZE_PRODUCTS, names.BRONZE_EVENTS)
+            ),
             "silver",
             *(f"silver.{t.name}" for t in (names.SILVER_QUARANTINE, names.SILVER_ACTIVITY)),
             "gold",
