@@ -36,7 +36,8 @@ from zenith.lakehouse.config import LAKEHOUSE_ENV, LANDING, TIMINGS_FILE_ENV, Co
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE = Path.home() / ".cache" / "zenith" / "bench"
 READY = ".complete"
-POLL_SECONDS = 0.1
+# Reading a JVM's memory map costs about 50 ms of CPU; once a second keeps the sampler out of the way.
+POLL_SECONDS = 1.0
 
 
 @dataclass
@@ -51,6 +52,15 @@ class ProcessRun:
     timings: dict = field(default_factory=dict)
 
 
+def proportional_set_size(pid: int) -> int:
+    """A process's PSS in bytes, from the kernel's one-line summary (cheaper than psutil's full smaps)."""
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def sample_tree(process: psutil.Process, cpu: dict[int, float]) -> int:
     """Memory of a process and all its descendants, in bytes; updates ``cpu`` (seconds by pid).
 
@@ -60,10 +70,10 @@ def sample_tree(process: psutil.Process, cpu: dict[int, float]) -> int:
     """
     total = 0
     for member in (process, *process.children(recursive=True)):
-        with suppress(psutil.Error):
-            total += member.memory_full_info().pss
+        with suppress(psutil.Error, OSError):
             times = member.cpu_times()
             cpu[member.pid] = times.user + times.system
+            total += proportional_set_size(member.pid)
     return total
 
 
@@ -78,10 +88,12 @@ def run_measured(name: str, command: list[str], log: Path, env: dict[str, str] |
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
         watched = psutil.Process(process.pid)
         peak = 0
-        while process.poll() is None:
+        while True:
             with suppress(psutil.Error):
                 peak = max(peak, sample_tree(watched, cpu))
-            time.sleep(POLL_SECONDS)
+            with suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=POLL_SECONDS)  # returns as soon as the process ends
+                break
     seconds = time.time() - began
     text = log.read_text()
     if process.returncode != 0:
