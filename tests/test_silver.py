@@ -62,14 +62,14 @@ def test_categorize_region_through_spark_gives_the_same_regions(spark):
 
 def test_customer_dimension_gives_each_valid_customer_its_region_once(spark):
     customers = spark.createDataFrame(
-        [(1, " new york"), (1, " new york"), (2, "Paris"), (3, None), (None, "Chicago")],
+        [(1, " new york"), (1, " new york"), (2, "Paris"), (3, None), (4, " "), (None, "Chicago")],
         "customer_id INT, location STRING",
     )
 
     result = silver.customer_dimension(customers)
 
     expected = spark.createDataFrame(
-        [(1, "East Coast"), (2, None), (3, None)], "customer_id INT, region STRING"
+        [(1, "East Coast"), (2, "Central"), (3, None), (4, None)], "customer_id INT, region STRING"
     )
     assertDataFrameEqual(result, expected)
 
