@@ -15,15 +15,13 @@ from pathlib import Path
 
 import duckdb
 
-REGIONS = {
+# Silver's region rule (zenith.pipeline.silver.regions_of), restated so this process needs only
+# DuckDB: the coastal cities by name, any other non-blank location Central.
+COASTAL_REGIONS = {
     "new york": "East Coast",
     "philadelphia": "East Coast",
     "los angeles": "West Coast",
     "san diego": "West Coast",
-    "chicago": "Central",
-    "houston": "Central",
-    "phoenix": "Central",
-    "san antonio": "Central",
 }
 
 
@@ -32,7 +30,7 @@ def gold_sql(landing: Path) -> str:
     events = landing / "streaming" / "user_events" / "*.json"
     customers = landing / "batch" / "customers" / "*.csv"
     products = landing / "batch" / "products" / "*.parquet"
-    regions = " ".join(f"WHEN '{city}' THEN '{region}'" for city, region in REGIONS.items())
+    coasts = " ".join(f"WHEN '{city}' THEN '{region}'" for city, region in COASTAL_REGIONS.items())
     return f"""
     CREATE TEMP VIEW events AS
     SELECT event_id, TRY_CAST(event_timestamp AS TIMESTAMPTZ) AS event_dt, user_id, event_type,
@@ -57,7 +55,9 @@ def gold_sql(landing: Path) -> str:
     )
     SELECT d.event_id, d.event_dt, CAST(d.event_dt AS DATE) AS event_date, d.event_type AS action,
            d.user_id, d.product_id, p.product_name, p.category, p.price,
-           CASE lower(trim(c.location)) {regions} END AS region
+           CASE WHEN trim(c.location) <> '' THEN
+               CASE lower(trim(c.location)) {coasts} ELSE 'Central' END
+           END AS region
     FROM deduped d
     JOIN products p USING (product_id)
     LEFT JOIN customers c ON d.user_id = c.customer_id;
