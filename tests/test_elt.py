@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.landing import event, write_customers, write_events, write_products
 from tests.notebook_runner import FakeDbutils, FakeWidgets
 from zenith.lakehouse import config as names
+from zenith.lakehouse.config import TIMINGS_FILE_ENV
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import read_table
@@ -73,3 +76,38 @@ def test_full_refresh_drops_the_layer_and_its_checkpoint_so_every_file_is_read_a
 )
 def test_full_refresh_also_drops_every_layer_that_streams_from_a_refreshed_one(requested, dropped):
     assert refreshed_layers(requested) == dropped
+
+
+def test_a_run_writes_its_timings_by_layer_table_and_query_when_asked(
+    spark, lakehouse_config, tmp_path, monkeypatch
+):
+    config = lakehouse_config
+    setup_environment(spark, config)
+    write_customers(config)
+    write_products(config)
+    write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
+    timings_file = tmp_path / "timings.json"
+    monkeypatch.setenv(TIMINGS_FILE_ENV, str(timings_file))
+
+    run = PipelineRun.start(RunParams(lakehouse=str(config.lakehouse)), log=lambda _: None)
+    run.bronze(), run.silver(), run.gold()
+
+    timings = json.loads(timings_file.read_text())
+    assert sorted(timings) == sorted(
+        [
+            "session_ready_at",
+            "bronze",
+            *(
+                f"bronze.{t.name}"
+                for t in (names.BRONZE_CUSTOMERS, names.BRONZE_PRODUCTS, names.BRONZE_EVENTS)
+            ),
+            "silver",
+            *(f"silver.{t.name}" for t in (names.SILVER_QUARANTINE, names.SILVER_ACTIVITY)),
+            "gold",
+            "gold.refresh",  # both tables, from the new silver rows
+            "gold.counts",
+        ]
+    )
+    layers = [timings[layer] for layer in ("bronze", "silver", "gold")]
+    assert all(seconds > 0 for seconds in layers)
+    assert timings["bronze"] >= sum(v for k, v in timings.items() if k.startswith("bronze."))

@@ -60,6 +60,20 @@ def test_categorize_region_through_spark_gives_the_same_regions(spark):
     assertDataFrameEqual(result, expected)
 
 
+def test_customer_dimension_gives_each_valid_customer_its_region_once(spark):
+    customers = spark.createDataFrame(
+        [(1, " new york"), (1, " new york"), (2, "Paris"), (3, None), (4, " "), (None, "Chicago")],
+        "customer_id INT, location STRING",
+    )
+
+    result = silver.customer_dimension(customers)
+
+    expected = spark.createDataFrame(
+        [(1, "East Coast"), (2, "Central"), (3, None), (4, None)], "customer_id INT, region STRING"
+    )
+    assertDataFrameEqual(result, expected)
+
+
 @pytest.fixture
 def config(spark, lakehouse_config):
     setup_environment(spark, lakehouse_config)

@@ -75,6 +75,9 @@ WIDGETS = tuple(WIDGET_DEFAULTS)
 LAKEHOUSE_ENV = "ZENITH_LAKEHOUSE"
 CONNECT_PORT = 15002  # Spark Connect's usual port
 DEFAULT_LAKEHOUSE = "lakehouse"
+# When set, a pipeline run writes its session start-up time and the seconds of each layer, table
+# and query to this JSON file (the benchmark harness reads it).
+TIMINGS_FILE_ENV = "ZENITH_TIMINGS_FILE"
 
 
 def on_databricks() -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyspark import cloudpickle
 from pyspark.sql import Column, DataFrame, SparkSession, Window
@@ -241,6 +241,7 @@ class GoldReport:
     product_performance_rows: int
     customer_summary_rows: int
     seconds: float
+    timings: dict[str, float] = field(default_factory=dict)  # seconds by table or query
 
     def __str__(self) -> str:
         if not self.rows_in:
@@ -258,6 +259,7 @@ def run_gold(spark: SparkSession, config: Config, log: Callable[[str], object] =
     rows to ``refresh_gold_batch``; a run with no new silver rows writes nothing.
     """
     started = time.monotonic()
+    timings = {}
     create_gold_tables(spark, config)
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     new_silver = spark.readStream.table(config.table_name(names.SILVER_ACTIVITY))
@@ -269,11 +271,16 @@ def run_gold(spark: SparkSession, config: Config, log: Callable[[str], object] =
         refresh_gold_batch(gold_targets(config)),
     )
     rows_in = sum(progress.numInputRows for progress in query.recentProgress)
+    timings["refresh"] = time.monotonic() - started
+    product_rows = tables.read_table(spark, config, names.GOLD_PRODUCT_PERFORMANCE).count()
+    customer_rows = tables.read_table(spark, config, names.GOLD_CUSTOMER_SUMMARY).count()
+    timings["counts"] = time.monotonic() - started - timings["refresh"]
     report = GoldReport(
         rows_in=rows_in,
-        product_performance_rows=tables.read_table(spark, config, names.GOLD_PRODUCT_PERFORMANCE).count(),
-        customer_summary_rows=tables.read_table(spark, config, names.GOLD_CUSTOMER_SUMMARY).count(),
+        product_performance_rows=product_rows,
+        customer_summary_rows=customer_rows,
         seconds=time.monotonic() - started,
+        timings=timings,
     )
     log(str(report))
     return report

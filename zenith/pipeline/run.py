@@ -6,6 +6,8 @@ notebook, as a Databricks job task and as ``python ELT.py`` on a laptop.
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 from pyspark.sql import DataFrame, SparkSession
 
 from zenith.lakehouse import config as names
-from zenith.lakehouse.config import Config
+from zenith.lakehouse.config import TIMINGS_FILE_ENV, Config
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.run_metrics import new_run_id, record_metrics
 from zenith.lakehouse.runtime import get_spark
@@ -69,6 +71,8 @@ class PipelineRun:
     log: Callable[[str], None] = print
     run_id: str = field(default_factory=new_run_id)
     summaries: list[LayerSummary] = field(default_factory=list)
+    # Seconds by "layer" and "layer.table_or_query", plus the wall-clock time the session was ready.
+    timings: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def start(cls, params: RunParams, log: Callable[[str], None] = print) -> PipelineRun:
@@ -77,8 +81,8 @@ class PipelineRun:
             json_array=params.json_array
         )
         spark = get_spark(config, app_name="zenith-elt")
+        run = cls(spark, config, params, log, timings={"session_ready_at": time.time()})
         require_setup(spark, config)
-        run = cls(spark, config, params, log)
         if params.full_refresh:
             dropped = refreshed_layers(params.layers)
             for layer in dropped:
@@ -90,13 +94,24 @@ class PipelineRun:
     def wants(self, layer: str) -> bool:
         return layer in self.params.layers
 
-    def _record(self, layer: str, rows_in: int, rows_out: int, started: float) -> None:
+    def _record(
+        self, layer: str, rows_in: int, rows_out: int, started: float, parts: dict[str, float]
+    ) -> None:
         """Keep the layer's counts for the summary and, if it did anything, in ``_system.run_metrics``."""
         summary = LayerSummary(layer, rows_in, rows_out, time.monotonic() - started)
         self.summaries.append(summary)
         if rows_in or rows_out:
             metrics = {"rows_in": rows_in, "rows_out": rows_out}
             record_metrics(self.spark, self.config, self.run_id, layer, metrics)
+        self._time(layer, time.monotonic() - started, parts)
+
+    def _time(self, layer: str, seconds: float, parts: dict[str, float]) -> None:
+        """Keep a layer's seconds and its parts'; write them all out if the environment asks."""
+        self.timings[layer] = seconds
+        self.timings.update({f"{layer}.{part}": value for part, value in parts.items()})
+        if path := os.environ.get(TIMINGS_FILE_ENV):
+            with open(path, "w") as handle:
+                json.dump(self.timings, handle)
 
     def bronze(self) -> list[bronze.IngestReport] | None:
         if not self.wants("bronze"):
@@ -104,7 +119,7 @@ class PipelineRun:
         started = time.monotonic()
         reports = bronze.run_bronze(self.spark, self.config, self.log)
         rows = sum(report.rows_written for report in reports)
-        self._record("bronze", rows, rows, started)
+        self._record("bronze", rows, rows, started, {report.table: report.seconds for report in reports})
         return reports
 
     def silver(self) -> silver.SilverReport | None:
@@ -112,7 +127,7 @@ class PipelineRun:
             return None
         started = time.monotonic()
         report = silver.run_silver(self.spark, self.config, self.run_id, self.log)
-        self._record("silver", report.rows_read, report.rows_written, started)
+        self._record("silver", report.rows_read, report.rows_written, started, report.timings)
         return report
 
     def gold(self) -> gold.GoldReport | None:
@@ -121,7 +136,7 @@ class PipelineRun:
         started = time.monotonic()
         report = gold.run_gold(self.spark, self.config, self.log)
         rows_out = report.product_performance_rows + report.customer_summary_rows if report.rows_in else 0
-        self._record("gold", report.rows_in, rows_out, started)
+        self._record("gold", report.rows_in, rows_out, started, report.timings)
         return report
 
     def data_quality(self) -> dict[str, DataFrame]:
