@@ -1,6 +1,6 @@
 """Cold-run benchmark: ``python ELT.py`` on N events in a fresh lakehouse, against DuckDB on the same files.
 
-``python benchmarks/bench_pipeline.py [--events 1000000] [--files 100] [--json]``
+``python benchmarks/bench_pipeline.py [--events 1000000] [--files 100] [--incremental] [--json]``
 
 The landing zone (N events with the generator's usual anomalies, 800 customers, 300 products) is
 generated once per seed and size into a cache folder outside the repository and reused. Each run
@@ -11,6 +11,10 @@ events per second and the peak memory (RSS summed over the process tree: Python,
 Python workers). ``benchmarks/duckdb_gold.py`` then computes the same gold tables with DuckDB
 from the same files, also as its own process; the ratio of the two whole-process times is the
 figure to compare between runs, because both share whatever else the machine is doing.
+
+``--incremental`` then lands 1% more events in new files (the next days of the same demo data)
+and times a second ``python ELT.py`` on the same lakehouse: a scheduled daily run. It prints that
+run against the cold one, and the size of silver's deduplication state.
 """
 
 from __future__ import annotations
@@ -24,13 +28,14 @@ import sys
 import tempfile
 import time
 from contextlib import suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import psutil
 
 from zenith.demo.generator import generate
 from zenith.demo.settings import GeneratorSettings
+from zenith.lakehouse import config as names
 from zenith.lakehouse.config import LAKEHOUSE_ENV, LANDING, TIMINGS_FILE_ENV, Config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -152,6 +157,33 @@ def run_elt(workdir: Path, env: dict[str, str]) -> ProcessRun:
     return elt
 
 
+def run_incremental(
+    workdir: Path, lakehouse: Path, env: dict[str, str], settings: GeneratorSettings
+) -> ProcessRun:
+    """Land 1% more events in new files, then time ``python ELT.py`` again on the same lakehouse."""
+    config = Config(lakehouse=lakehouse)
+    generate(config, replace(settings, events=max(1, settings.events // 100)), log=lambda _: None)
+    return run_measured(
+        "python ELT.py (+1%)", [sys.executable, "ELT.py"], workdir / "elt-incremental.log", env
+    )
+
+
+def folder_mib(folder: Path) -> float:
+    """The size of every file under ``folder``, in MiB."""
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / 2**20
+
+
+def incremental_lines(cold: ProcessRun, incremental: ProcessRun, state_mib: float) -> list[str]:
+    """The incremental run against the cold one."""
+    return [
+        f"incremental run (+1% new events): {incremental.seconds:.1f} s ({incremental.cpu_seconds:.1f} CPU s), "
+        f"peak RSS {incremental.peak_rss_mib:.0f} MiB",
+        f"ratio incremental / cold run: {incremental.seconds / cold.seconds:.2f} wall time, "
+        f"{incremental.cpu_seconds / cold.cpu_seconds:.2f} CPU time",
+        f"silver deduplication state on disk after both runs: {state_mib:.1f} MiB",
+    ]
+
+
 def run_duckdb(workdir: Path, landing: Path) -> ProcessRun:
     """The DuckDB yardstick as its own process; its stdout is a JSON line of row counts."""
     command = [
@@ -202,6 +234,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="where landing zones are kept")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark lakehouse and print where")
+    parser.add_argument(
+        "--incremental", action="store_true", help="then add 1%% new events and time a second run"
+    )
     parser.add_argument("--json", action="store_true", help="also print one machine-readable JSON line")
     return parser.parse_args(argv)
 
@@ -213,14 +248,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     landing = landing_zone(args.cache.expanduser(), settings)
     workdir = Path(tempfile.mkdtemp(prefix="zenith-bench-"))
+    incremental, state_mib = None, 0.0
     try:
         lakehouse, env = fresh_lakehouse(workdir, landing)
         elt = run_elt(workdir, env)
         duck = run_duckdb(workdir, landing)
+        if args.incremental:
+            incremental = run_incremental(workdir, lakehouse, env, settings)
+            state_mib = folder_mib(Config(lakehouse=lakehouse).checkpoint(names.SILVER_ACTIVITY) / "state")
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     print("\n".join(report_lines(args.events, elt, duck)))
+    if incremental is not None:
+        print("\n".join(incremental_lines(elt, incremental, state_mib)))
     if args.keep:
         print(f"lakehouse kept at {lakehouse}")
     if args.json:
@@ -232,6 +273,12 @@ def main(argv: list[str] | None = None) -> int:
             "ratio": elt.seconds / duck.seconds,
             "cpu_ratio": elt.cpu_seconds / duck.cpu_seconds,
         }
+        if incremental is not None:
+            result |= {
+                "incremental": asdict(incremental) | {"stdout": None},
+                "incremental_ratio": incremental.seconds / elt.seconds,
+                "silver_state_mib": state_mib,
+            }
         print(json.dumps(result))
     return 0
 
