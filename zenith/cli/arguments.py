@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from zenith.lakehouse.config import CATALOG
+from zenith.lakehouse.config import CATALOG, check_name
 from zenith.lakehouse.errors import ZenithError
 from zenith.pipeline.params import WIDGET_DEFAULTS, RunParams, params_from_widgets, parse_layers
 
@@ -65,7 +65,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def params_from_args(args: argparse.Namespace) -> RunParams:
     """Parameters from parsed command-line flags."""
     return RunParams(
-        catalog=args.catalog,
+        catalog=check_name("catalog", args.catalog),
         layers=parse_layers(args.layers),
         full_refresh=args.full_refresh,
         lakehouse=args.lakehouse,

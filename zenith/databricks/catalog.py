@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from zenith.databricks.client import calling
 from zenith.lakehouse import config as names
+from zenith.lakehouse.config import check_name
 from zenith.lakehouse.setup import SetupStep
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ def _ensure(w: WorkspaceClient, obj: _CatalogObject) -> SetupStep:
 
 def setup_workspace(w: WorkspaceClient, catalog: str = names.CATALOG) -> list[SetupStep]:
     """Create whatever of the catalog, schemas and managed volumes is missing; print and return each step."""
+    check_name("catalog", catalog)
     steps = []
     for obj in _catalog_objects(w, catalog):
         steps.append(_ensure(w, obj))

@@ -81,7 +81,7 @@ def job_parameters(
 ) -> dict[str, str]:
     """The job's parameters by name: ELT.py's widgets, with its defaults where none is given."""
     flags = {"full_refresh": str(full_refresh).lower(), "json_array": str(json_array).lower()}
-    parameters = {**names.WIDGET_DEFAULTS, "catalog": catalog, **flags}
+    parameters = {**names.WIDGET_DEFAULTS, "catalog": names.check_name("catalog", catalog), **flags}
     return parameters | ({"layers": layers} if layers else {})
 
 

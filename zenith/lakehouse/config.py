@@ -9,8 +9,11 @@ two-level names and every file sits under the local lakehouse folder
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from zenith.lakehouse.errors import ZenithError
 
 CATALOG = "zenith_online"
 
@@ -80,6 +83,33 @@ def quote(*parts: str) -> str:
     return ".".join("`" + part.replace("`", "``") + "`" for part in parts)
 
 
+def sql_string(value: object) -> str:
+    """``value`` as a Spark SQL string literal: a quote or backslash in it stays part of the text."""
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{text}'"
+
+
+# Unity Catalog object names: at most 255 characters, none of period, space, forward slash,
+# the ASCII control characters (00-1F) or DEL (7F). Locally the name is also a folder name.
+_NAME_LIMIT = 255
+_FORBIDDEN_IN_NAMES = re.compile(r"[./ \x00-\x1f\x7f]")
+
+
+def check_name(kind: str, name: object) -> str:
+    """``name`` if it is a valid Unity Catalog name, else a one-line ZenithError saying why."""
+    if not isinstance(name, str) or not name:
+        raise ZenithError(f"{kind}: got {name!r}, expected a non-empty name")
+    if len(name) > _NAME_LIMIT:
+        raise ZenithError(f"{kind}: {name[:40]!r}... is {len(name)} characters long, at most {_NAME_LIMIT} allowed")
+    bad = _FORBIDDEN_IN_NAMES.search(name)
+    if bad:
+        raise ZenithError(
+            f"{kind}: {name!r} contains {bad.group()!r}; Unity Catalog names cannot contain a period, "
+            "a space, '/' or a control character"
+        )
+    return name
+
+
 @dataclass(frozen=True)
 class Config:
     """Where everything lives for one deployment: Databricks or a local lakehouse folder.
@@ -92,6 +122,7 @@ class Config:
     json_array: bool = False
 
     def __post_init__(self) -> None:
+        check_name("catalog", self.catalog)
         if self.lakehouse is not None and not isinstance(self.lakehouse, Path):
             object.__setattr__(self, "lakehouse", Path(self.lakehouse))
 

@@ -21,7 +21,7 @@ from pyspark.logger import PySparkLogger
 from pyspark.sql import SparkSession
 
 from zenith.lakehouse import config as names
-from zenith.lakehouse.config import Config, on_databricks
+from zenith.lakehouse.config import Config, on_databricks, sql_string
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.tables import register_local_table
 
@@ -131,7 +131,8 @@ def get_spark(config: Config | None = None, app_name: str = "zenith") -> SparkSe
 def register_local_schema(spark: SparkSession, config: Config, schema: str) -> None:
     """Declare a local schema in the session catalog, backed by its lakehouse folder."""
     spark.sql(
-        f"CREATE SCHEMA IF NOT EXISTS {config.schema_name(schema)} LOCATION '{config.schema_path(schema)}'"
+        f"CREATE SCHEMA IF NOT EXISTS {config.schema_name(schema)} "
+        f"LOCATION {sql_string(config.schema_path(schema))}"
     )
 
 

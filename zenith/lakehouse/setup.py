@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pyspark.sql import SparkSession
 
 from zenith.lakehouse import config as names
-from zenith.lakehouse.config import Config, quote
+from zenith.lakehouse.config import Config, quote, sql_string
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.runtime import register_local_schema
 
@@ -62,15 +62,16 @@ def _setup_databricks(spark: SparkSession, config: Config) -> list[SetupStep]:
         return bool(spark.sql(show_sql).take(1))
 
     steps = []
-    created = not exists(f"SHOW CATALOGS LIKE '{config.catalog}'")
+    # No SQL text around the user's catalog name: compare names instead of SHOW CATALOGS LIKE.
+    created = config.catalog not in {c.name for c in spark.catalog.listCatalogs()}
     spark.sql(f"CREATE CATALOG IF NOT EXISTS {quote(config.catalog)}")
     steps.append(SetupStep("catalog", config.catalog, created))
     for schema in names.SCHEMAS:
-        created = not exists(f"SHOW SCHEMAS IN {quote(config.catalog)} LIKE '{schema}'")
+        created = not exists(f"SHOW SCHEMAS IN {quote(config.catalog)} LIKE {sql_string(schema)}")
         spark.sql(f"CREATE SCHEMA IF NOT EXISTS {config.schema_name(schema)}")
         steps.append(SetupStep("schema", schema, created))
     for schema, volume in names.VOLUMES:
-        created = not exists(f"SHOW VOLUMES IN {config.schema_name(schema)} LIKE '{volume}'")
+        created = not exists(f"SHOW VOLUMES IN {config.schema_name(schema)} LIKE {sql_string(volume)}")
         spark.sql(f"CREATE VOLUME IF NOT EXISTS {config.schema_name(schema)}.{quote(volume)}")
         steps.append(SetupStep("volume", f"{schema}.{volume}", created))
     return steps

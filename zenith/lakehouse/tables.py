@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from pyspark.sql import DataFrame, DataFrameWriter, SparkSession
 
-from zenith.lakehouse.config import Config, Table
+from zenith.lakehouse.config import Config, Table, sql_string
 
 
 def path_option(config: Config, table: Table) -> dict[str, str]:
@@ -33,7 +33,7 @@ def read_table(spark: SparkSession, config: Config, table: Table) -> DataFrame:
 def register_local_table(spark: SparkSession, config: Config, table: Table) -> None:
     """Name a local Delta table in the session catalog (its schema and data stay in the Delta log)."""
     path = config.table_path(table)
-    spark.sql(f"CREATE TABLE IF NOT EXISTS {config.table_name(table)} USING DELTA LOCATION '{path}'")
+    spark.sql(f"CREATE TABLE IF NOT EXISTS {config.table_name(table)} USING DELTA LOCATION {sql_string(path)}")
 
 
 def _save(writer: DataFrameWriter, spark: SparkSession, config: Config, table: Table) -> None:

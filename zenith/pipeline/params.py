@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zenith.lakehouse.config import CATALOG, LAYERS, WIDGET_DEFAULTS, WIDGETS
+from zenith.lakehouse.config import CATALOG, LAYERS, WIDGET_DEFAULTS, WIDGETS, check_name
 from zenith.lakehouse.errors import ZenithError
 
 __all__ = [
@@ -61,7 +61,7 @@ def params_from_widgets(dbutils) -> RunParams:
         "json_array", WIDGET_DEFAULTS["json_array"], ["false", "true"], "Events as JSON arrays"
     )
     return RunParams(
-        catalog=dbutils.widgets.get("catalog").strip() or CATALOG,
+        catalog=check_name("catalog", dbutils.widgets.get("catalog").strip() or CATALOG),
         layers=parse_layers(dbutils.widgets.get("layers")),
         full_refresh=parse_bool("full_refresh", dbutils.widgets.get("full_refresh")),
         json_array=parse_bool("json_array", dbutils.widgets.get("json_array")),
