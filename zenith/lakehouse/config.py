@@ -48,6 +48,7 @@ SILVER_QUARANTINE = Table(SILVER, "silver_quarantine")
 GOLD_PRODUCT_PERFORMANCE = Table(GOLD, "gold_daily_product_performance")
 GOLD_CUSTOMER_SUMMARY = Table(GOLD, "customer_purchase_summary")
 RUN_METRICS = Table(SYSTEM, "run_metrics")
+INGESTED_FILES = Table(SYSTEM, "ingested_event_files")
 TABLES = (
     BRONZE_EVENTS,
     BRONZE_CUSTOMERS,
@@ -57,9 +58,11 @@ TABLES = (
     GOLD_PRODUCT_PERFORMANCE,
     GOLD_CUSTOMER_SUMMARY,
     RUN_METRICS,
+    INGESTED_FILES,
 )
 
 LAYERS = ("bronze", "silver", "gold", "analytics")
+LAYER_OF_SCHEMA = {BRONZE: "bronze", SILVER: "silver", GOLD: "gold"}
 # The pipeline's layers in run order, and the notebook widgets (and Databricks job parameters) ELT.py reads, with their defaults.
 WIDGET_DEFAULTS = {
     "catalog": CATALOG,
@@ -68,6 +71,8 @@ WIDGET_DEFAULTS = {
     "json_array": "false",
 }
 WIDGETS = tuple(WIDGET_DEFAULTS)
+
+DEFAULT_MAX_EVENT_AGE_DAYS = 3650
 
 LAKEHOUSE_ENV = "ZENITH_LAKEHOUSE"
 DEFAULT_LAKEHOUSE = "lakehouse"
@@ -120,6 +125,10 @@ class Config:
     catalog: str = CATALOG
     lakehouse: Path | None = None
     json_array: bool = False
+    # Silver quarantines an event dated more than this many days before it was ingested.
+    max_event_age_days: int = DEFAULT_MAX_EVENT_AGE_DAYS
+    # A landed event file changed after ingestion: warn, fail, or (Auto Loader only) reingest it.
+    changed_files: str = "warn"
 
     def __post_init__(self) -> None:
         check_name("catalog", self.catalog)

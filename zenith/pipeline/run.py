@@ -22,7 +22,7 @@ from zenith.pipeline import analytics, bronze, gold, silver
 from zenith.pipeline.params import RunParams
 
 LAYER_TABLES = {
-    "bronze": (names.BRONZE_EVENTS, names.BRONZE_CUSTOMERS, names.BRONZE_PRODUCTS),
+    "bronze": (names.BRONZE_EVENTS, names.BRONZE_CUSTOMERS, names.BRONZE_PRODUCTS, names.INGESTED_FILES),
     "silver": (names.SILVER_ACTIVITY, names.SILVER_QUARANTINE),
     "gold": (names.GOLD_PRODUCT_PERFORMANCE, names.GOLD_CUSTOMER_SUMMARY),
     "analytics": (),
