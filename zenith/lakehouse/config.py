@@ -69,10 +69,15 @@ WIDGET_DEFAULTS = {
     "layers": ",".join(LAYERS),
     "full_refresh": "false",
     "json_array": "false",
+    "changed_files": "warn",
+    "max_event_age_days": "3650",
 }
+# What bronze does with a landed event file changed after it was ingested; reingest is Auto Loader's
+# cloudFiles.allowOverwrites (Databricks only).
+CHANGED_FILES = ("warn", "fail", "reingest")
 WIDGETS = tuple(WIDGET_DEFAULTS)
 
-DEFAULT_MAX_EVENT_AGE_DAYS = 3650
+DEFAULT_MAX_EVENT_AGE_DAYS = int(WIDGET_DEFAULTS["max_event_age_days"])
 
 LAKEHOUSE_ENV = "ZENITH_LAKEHOUSE"
 DEFAULT_LAKEHOUSE = "lakehouse"

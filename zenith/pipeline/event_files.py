@@ -24,7 +24,6 @@ from zenith.lakehouse.config import Config, on_databricks
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.tables import append_table, read_table, table_exists
 
-CHANGED_FILES_CHOICES = ("warn", "fail", "reingest")
 LISTED = 5  # changed files named in a message; the rest are counted
 
 
