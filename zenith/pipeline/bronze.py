@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config, on_databricks
 from zenith.lakehouse.errors import ZenithError
-from zenith.lakehouse.streams import observed_metrics, write_available_now
+from zenith.lakehouse.streams import observed_metrics, require_checkpoint, write_available_now
 from zenith.lakehouse.tables import overwrite_table, read_table
 from zenith.pipeline.event_files import check_event_files, print_warning, record_ingested_files
 
@@ -271,6 +271,7 @@ def run_bronze(spark: SparkSession, config: Config, log: Callable[[str], None] =
     """
     check_customer_headers(_landed_files(config.customers_landing, "*.csv", "customer"))
     check_product_schema(_landed_files(config.products_landing, "*.parquet", "product"))
+    require_checkpoint(spark, config, names.BRONZE_EVENTS)
     changed = check_event_files(spark, config, lambda message: log(f"bronze  {message}"))
     reports = [
         ingest_customers(spark, config),

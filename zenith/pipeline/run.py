@@ -89,13 +89,14 @@ class PipelineRun:
     def wants(self, layer: str) -> bool:
         return layer in self.params.layers
 
-    def _record(self, layer: str, rows_in: int, rows_out: int, started: float) -> None:
+    def _record(
+        self, layer: str, rows_in: int, rows_out: int, started: float, more: dict[str, int] | None = None
+    ) -> None:
         summary = LayerSummary(layer, rows_in, rows_out, time.monotonic() - started)
         self.summaries.append(summary)
+        metrics = {"rows_in": rows_in, "rows_out": rows_out, **(more or {})}
         with storage_errors():
-            record_metrics(
-                self.spark, self.config, self.run_id, layer, {"rows_in": rows_in, "rows_out": rows_out}
-            )
+            record_metrics(self.spark, self.config, self.run_id, layer, metrics)
 
     def bronze(self) -> list[bronze.IngestReport] | None:
         if not self.wants("bronze"):
@@ -104,7 +105,8 @@ class PipelineRun:
         with storage_errors():
             reports = bronze.run_bronze(self.spark, self.config, self.log)
         rows = sum(report.rows for report in reports)
-        self._record("bronze", rows, rows, started)
+        problems = {f"{r.table}.{problem}": n for r in reports for problem, n in r.problems.items()}
+        self._record("bronze", rows, rows, started, problems)
         return reports
 
     def silver(self) -> silver.SilverReport | None:

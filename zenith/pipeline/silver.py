@@ -25,6 +25,7 @@ from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.run_metrics import record_metrics
 from zenith.lakehouse.streams import (
     observed_metrics,
+    require_checkpoint,
     state_operator_metric,
     sum_metrics,
     write_available_now,
@@ -236,6 +237,8 @@ def run_silver(
     started = time.monotonic()
     since = spark.range(1).select(F.current_timestamp()).first()[0]
     _require_tables(spark, config)
+    for table in (names.SILVER_ACTIVITY, names.SILVER_QUARANTINE):
+        require_checkpoint(spark, config, table)
     products = read_table(spark, config, names.BRONZE_PRODUCTS)
     customers = read_table(spark, config, names.BRONZE_CUSTOMERS)
     conflicts = dimension_conflicts(products, customers, log)
