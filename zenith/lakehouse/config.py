@@ -110,7 +110,9 @@ def check_name(kind: str, name: object) -> str:
     if not isinstance(name, str) or not name:
         raise ZenithError(f"{kind}: got {name!r}, expected a non-empty name")
     if len(name) > _NAME_LIMIT:
-        raise ZenithError(f"{kind}: {name[:40]!r}... is {len(name)} characters long, at most {_NAME_LIMIT} allowed")
+        raise ZenithError(
+            f"{kind}: {name[:40]!r}... is {len(name)} characters long, at most {_NAME_LIMIT} allowed"
+        )
     bad = _FORBIDDEN_IN_NAMES.search(name)
     if bad:
         raise ZenithError(

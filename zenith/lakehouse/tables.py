@@ -61,7 +61,11 @@ def overwrite_table(df: DataFrame, config: Config, table: Table, partition_by: S
 
 
 def append_table(
-    df: DataFrame, config: Config, table: Table, txn: tuple[str, int] | None = None, merge_schema: bool = False
+    df: DataFrame,
+    config: Config,
+    table: Table,
+    txn: tuple[str, int] | None = None,
+    merge_schema: bool = False,
 ) -> None:
     """Append ``df`` to a table, creating it on first use.
 
