@@ -50,7 +50,8 @@ def test_every_bronze_event_is_in_silver_in_quarantine_or_a_duplicate_of_a_silve
         event("resent", "2026-03-01T12:00:05+00:00"),
     )
     runs = [run_pipeline(config)[0]]
-    generate(config, SETTINGS, log=lambda _: None)  # a second batch, mostly behind the watermark
+    generate(config, SETTINGS, log=lambda _: None)  # a second batch
+    write_events(config, "extra-2.json", event("behind", "2026-03-01T00:00:00+00:00"))  # behind the watermark
     runs.append(run_pipeline(config)[0])
 
     bronze = read_table(spark, config, names.BRONZE_EVENTS)

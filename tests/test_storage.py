@@ -38,7 +38,7 @@ def read_only(folder: Path):
         mount("-o", "remount,ro,bind", str(folder))
         yield
     finally:
-        subprocess.run(["umount", str(folder)], check=True)
+        subprocess.run(["umount", "--lazy", str(folder)], check=True)
 
 
 @contextmanager
@@ -64,7 +64,7 @@ def tmpfs(tmp_path):
     folder.mkdir()
     mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", str(folder))
     yield folder
-    subprocess.run(["umount", str(folder)], check=True)
+    subprocess.run(["umount", "--lazy", str(folder)], check=True)  # Spark may still hold a file
 
 
 @pytest.mark.parametrize("problem", ["read-only", "full"])
@@ -97,6 +97,7 @@ def test_a_read_only_or_full_lakehouse_fails_in_one_line_and_a_later_run_recover
     assert quarantine_rows(spark, config) == []
     assert [row[:3] for row in gold_rows(spark, config)] == [(ts("2026-03-01T00:00:00").date(), 10, 2)]
     assert run_metrics(spark, config, recovered) == silver_metrics(rows_read=1, rows_written=1)
+    recovered.finish()
 
 
 @pytest.mark.parametrize(
@@ -113,10 +114,18 @@ def test_a_read_only_or_full_lakehouse_fails_in_one_line_and_a_later_run_recover
             RuntimeError("java.io.IOException: No space left on device at file:/lh/_delta_log/0001.json"),
             "cannot write /lh/_delta_log/0001.json: No space left on device",
         ),
+        (
+            RuntimeError(
+                "[TASK_WRITE_FAILED] Task failed while writing rows to file:/lh/warehouse/t. SQLSTATE: 58030\n"
+                "\tat java.base/java.util.concurrent.ThreadPoolExecutor$Worker.run\n"
+                "Caused by: org.apache.hadoop.fs.FSError: java.io.IOException: No space left on device"
+            ),
+            "cannot write /lh/warehouse/t: No space left on device",
+        ),
         (OSError(30, "Read-only file system", "/lh/x"), "cannot write /lh/x: Read-only file system"),
         (RuntimeError("[TABLE_OR_VIEW_NOT_FOUND] missing"), None),
     ],
-    ids=["java-read-only", "java-full", "python-read-only", "not-storage"],
+    ids=["java-read-only", "java-full", "spark-task-full", "python-read-only", "not-storage"],
 )
 def test_storage_problem_names_the_path_and_the_cause(error, expected):
     assert storage_problem(error) == expected

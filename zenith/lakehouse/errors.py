@@ -18,7 +18,8 @@ STORAGE_CAUSES = (
     "Disk quota exceeded",
     "Permission denied",
 )
-_PATH = re.compile(r"(?:file:)?(/[^\s'\"(),;]+)")
+# An absolute path or file: URI, where a word starts (not "java.base/java.util" in a stack frame).
+_PATH = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=file:))(/[^\s'\"(),;]+[^\s'\"(),;.:])")
 
 
 @contextmanager
