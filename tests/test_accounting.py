@@ -46,12 +46,12 @@ def test_every_bronze_event_is_in_silver_in_quarantine_or_a_duplicate_of_a_silve
         "extra-1.json",
         event("clock-future", "2099-01-01T00:00:00+00:00"),
         event("clock-epoch", "1970-01-01T00:00:00+00:00"),
-        event("resent", "2026-03-01T12:00:00+00:00"),
-        event("resent", "2026-03-01T12:00:05+00:00"),
+        event("resent", "2026-03-01T12:00:00+00:00", product_id=1),
+        event("resent", "2026-03-01T12:00:05+00:00", product_id=1),
     )
     runs = [run_pipeline(config)[0]]
     generate(config, SETTINGS, log=lambda _: None)  # a second batch
-    write_events(config, "extra-2.json", event("behind", "2026-03-01T00:00:00+00:00"))  # behind the watermark
+    write_events(config, "extra-2.json", event("behind", "2026-03-01T00:00:00+00:00", product_id=1))  # late
     runs.append(run_pipeline(config)[0])
 
     bronze = read_table(spark, config, names.BRONZE_EVENTS)
