@@ -50,7 +50,8 @@ gold_report = run.gold()
 # COMMAND ----------
 
 # MAGIC %md ## Data quality
-# MAGIC The gold step counted the silver events whose region is NULL; these are the unknown users behind them.
+# MAGIC The gold step counted the silver events with no region: their customer is unknown or has no location.
+# MAGIC These are the users behind them.
 
 # COMMAND ----------
 

@@ -42,7 +42,7 @@ display(silver.groupBy("event_date", "action").count().orderBy("event_date", "ac
 
 # COMMAND ----------
 
-# MAGIC %md A few enriched rows: product, price and the customer's region (NULL for an unknown customer).
+# MAGIC %md A few enriched rows: product, price and the customer's region (NULL for an unknown customer or one without a location).
 
 # COMMAND ----------
 

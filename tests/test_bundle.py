@@ -109,4 +109,5 @@ def test_deploy_command_creates_the_same_job_as_the_bundle(bundle, job):
 
 
 def test_bundle_does_not_sync_the_virtualenv_or_the_local_lakehouse(bundle):
-    assert {".venv", "lakehouse"} <= set(bundle["sync"]["exclude"])
+    # Anchored: a bare "lakehouse" would, like .gitignore, also leave out the zenith/lakehouse package.
+    assert {".venv", "/lakehouse"} <= set(bundle["sync"]["exclude"])

@@ -93,9 +93,9 @@ def test_generate_if_empty_leaves_a_landing_zone_with_data_alone(landed, capsys)
         capsys, "--lakehouse", str(lakehouse), *SMALL_GENERATE, "--seed", "7", "--if-empty"
     )
 
-    volumes = Config(lakehouse=lakehouse.resolve()).volumes_root
+    landing = Config(lakehouse=lakehouse.resolve()).volumes_root / names.LANDING
     assert (code, err) == (0, [])
-    assert out == [f"generate: the landing zone under {volumes} already has data; nothing written"]
+    assert out == [f"generate: landing zone {landing} already has 4 files: not generating demo data"]
     assert files_under(lakehouse) == before
 
 

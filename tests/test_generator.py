@@ -220,6 +220,16 @@ def test_second_call_continues_numbering_and_timeline_without_overwriting(config
     assert START + timedelta(days=3) <= min(stamps) <= max(stamps) < START + timedelta(days=6)
 
 
+def test_second_call_with_another_seed_refuses_to_replace_the_customers_it_wrote(config):
+    quiet(SMALL, config)
+    before = all_files(config)
+
+    with pytest.raises(ZenithError, match=r"customers\.csv already exists with other content"):
+        quiet(GeneratorSettings(**{**SMALL.__dict__, "seed": 7}), config)
+
+    assert all_files(config) == before
+
+
 def test_batches_sleep_the_interval_between_them(config, monkeypatch):
     naps = []
     monkeypatch.setattr("zenith.demo.generator.time.sleep", naps.append)

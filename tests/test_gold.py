@@ -152,5 +152,7 @@ def test_run_gold_writes_both_tables_and_reports_counts(
     assert_exact(written, expected_performance)
     assert (report.rows_in, report.product_performance_rows, report.customer_summary_rows) == (20, 8, 3)
     assert report.null_region_events == 6
-    assert logged[0] == "gold: data quality: 6 of 20 silver events have no region (unknown customer)"
+    assert logged[0] == (
+        "gold: data quality: 6 of 20 silver events have no region (customer unknown or without a location)"
+    )
     assert logged[-1].startswith("gold: 20 silver events -> 8 product-day rows, 3 customers in ")

@@ -34,20 +34,19 @@ SETTINGS = GeneratorSettings(
     null_id_rate=0.01,
     bad_timestamp_rate=0.01,
 )
-REGION = {
+COASTS = {
     "new york": "East Coast",
     "philadelphia": "East Coast",
     "los angeles": "West Coast",
     "san diego": "West Coast",
 }
-CENTRAL = {"chicago", "houston", "phoenix", "san antonio"}
 
 
 def region_of(location):
-    if not isinstance(location, str):
+    """No region for an unknown customer or a blank location; the coasts by city; Central otherwise."""
+    if not isinstance(location, str) or not location.strip():
         return None
-    key = location.strip().lower()
-    return REGION.get(key, "Central" if key in CENTRAL else None)
+    return COASTS.get(location.strip().lower(), "Central")
 
 
 def expected_silver(config) -> pd.DataFrame:

@@ -22,32 +22,41 @@ SILVER_KEY_COLUMNS = (
 )
 
 
-def test_categorize_region_on_pandas_ignores_case_and_spaces():
-    locations = pd.Series(
-        [" new york", "PHILADELPHIA", "Los Angeles ", "san diego", "Chicago", "Houston", None, "Paris"]
-    )
-
-    regions = silver.categorize_region.func(locations)
-
-    assert regions.tolist()[:6] == [
-        "East Coast",
-        "East Coast",
-        "West Coast",
-        "West Coast",
-        "Central",
-        "Central",
-    ]
-    assert regions[6:].isna().tolist() == [True, True]
+# (location, region): the coasts by city, any other non-blank location Central, NULL or blank none.
+LOCATIONS = [
+    (" new york", "East Coast"),
+    ("PHILADELPHIA", "East Coast"),
+    ("Los Angeles ", "West Coast"),
+    ("\tsan DIEGO\n", "West Coast"),
+    ("Chicago", "Central"),
+    ("denver", "Central"),
+    ("  Boston ", "Central"),
+    ("Paris", "Central"),
+    ("", None),
+    ("   ", None),
+    (None, None),
+]
 
 
-def test_categorize_region_through_spark(spark):
-    df = spark.createDataFrame([(" new york",), ("Phoenix",), (None,)], "location STRING")
+def test_regions_of_a_pandas_series_ignore_case_and_spaces_and_put_unlisted_cities_in_central():
+    locations = pd.Series([location for location, _ in LOCATIONS], dtype=object)
+
+    regions = silver.regions_of(locations)
+
+    assert regions.tolist() == [region for _, region in LOCATIONS]
+    assert regions.index.equals(locations.index)
+
+
+def test_regions_of_an_all_null_batch_are_all_none():
+    assert silver.regions_of(pd.Series([None, None], dtype=object)).tolist() == [None, None]
+
+
+def test_categorize_region_through_spark_gives_the_same_regions(spark):
+    df = spark.createDataFrame([(location,) for location, _ in LOCATIONS], "location STRING")
 
     result = df.select("location", silver.categorize_region("location").alias("region"))
 
-    expected = spark.createDataFrame(
-        [(" new york", "East Coast"), ("Phoenix", "Central"), (None, None)], "location STRING, region STRING"
-    )
+    expected = spark.createDataFrame(LOCATIONS, "location STRING, region STRING")
     assertDataFrameEqual(result, expected)
 
 

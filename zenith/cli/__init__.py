@@ -23,7 +23,7 @@ from zenith.cli.arguments import (
 )
 from zenith.cli.workspace import add_workspace_parser
 from zenith.demo.events import IN_PLACE_ANOMALIES
-from zenith.lakehouse.config import Config
+from zenith.lakehouse.config import LANDING, Config
 from zenith.lakehouse.errors import ZenithError
 
 __all__ = ["build_parser", "elt_params", "main"]
@@ -57,7 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--batches", type=positive_int, default=1, help="batches of event files to write")
     gen.add_argument("--interval", type=non_negative_float, default=0.0, help="seconds between batches")
     gen.add_argument("--json-array", action="store_true", help="write each event file as one JSON array")
-    gen.add_argument("--if-empty", action="store_true", help="do nothing if the landing zone has data")
+    gen.add_argument(
+        "--if-empty", action="store_true", help="do nothing if the landing zone has any data file"
+    )
+    gen.add_argument(
+        "--force", action="store_true", help="add demo files even beside files of your own (never over them)"
+    )
     for anomaly in ANOMALIES:
         flag = anomaly.replace("_", "-")
         gen.add_argument(f"--{flag}-rate", type=rate, default=None, help=f"share of {flag} anomalies")
@@ -97,11 +102,12 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from zenith.demo.generator import GeneratorSettings, generate, landing_is_empty
+    from zenith.demo.generator import GeneratorSettings, generate, landing_files
 
     config = _config(args)
-    if args.if_empty and not landing_is_empty(config):
-        print(f"generate: the landing zone under {config.volumes_root} already has data; nothing written")
+    if args.if_empty and (found := landing_files(config)):
+        landing = config.volumes_root / LANDING
+        print(f"generate: landing zone {landing} already has {len(found)} files: not generating demo data")
         return 0
     rates = {
         f"{name}_rate": getattr(args, f"{name}_rate")
@@ -119,7 +125,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         json_array=args.json_array,
         **rates,
     )
-    generate(config, settings)
+    generate(config, settings, force=args.force)
     return 0
 
 

@@ -27,6 +27,7 @@ from zenith.demo.events import IN_PLACE_ANOMALIES, event_batch, render_events
 from zenith.demo.settings import GeneratorSettings
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.landing import landed_files
 
 CUSTOMERS_FILE = "customers.csv"
 PRODUCTS_FILE = "products.parquet"
@@ -72,27 +73,60 @@ class GenerationReport:
     bad_timestamp: int = 0
 
 
+def landing_files(config: Config) -> list[Path]:
+    """Every data file in the three landing folders, sub-folders included: what the pipeline would read."""
+    folders = (config.customers_landing, config.products_landing, config.events_landing)
+    return [path for folder in folders for path in landed_files(folder)]
+
+
 def landing_is_empty(config: Config) -> bool:
-    """True when the landing volumes hold no customers CSV, no products Parquet and no event files."""
-    return (
-        not (config.customers_landing / CUSTOMERS_FILE).exists()
-        and not (config.products_landing / PRODUCTS_FILE).exists()
-        and _last_event_file_number(config.events_landing) == 0
-    )
+    """True when no landing folder holds a data file, whoever wrote it."""
+    return not landing_files(config)
+
+
+def is_demo_file(config: Config, path: Path) -> bool:
+    """True for a path the generator writes: its customers and products files, its numbered event files."""
+    if path in (config.customers_landing / CUSTOMERS_FILE, config.products_landing / PRODUCTS_FILE):
+        return True
+    return path.parent == config.events_landing and EVENT_FILE.fullmatch(path.name) is not None
+
+
+def users_files(config: Config) -> list[Path]:
+    """The landing files the generator does not write: the user's own data."""
+    return [path for path in landing_files(config) if not is_demo_file(config, path)]
 
 
 def generate(
-    config: Config, settings: GeneratorSettings, log: Callable[[str], None] = print
+    config: Config, settings: GeneratorSettings, log: Callable[[str], None] = print, force: bool = False
 ) -> GenerationReport:
     """Write customers, products and ``settings.batches`` batches of event files; return exact counts.
 
     Event files continue the numbering of those already in the landing volume and are never
     overwritten; batch ``k`` covers ``days`` days from ``start + k * days``, where ``k`` counts the
-    batches already written (existing files / ``files``, rounded up).
+    batches already written (existing files / ``files``, rounded up). The customers and products
+    files are written only if absent or already identical, so a re-run with the same settings
+    adds a batch of events and changes nothing else.
+
+    Demo ids overlap any real ones, so a landing zone holding files the generator does not write
+    is refused unless ``force`` is set; then the demo files are added beside them, never over them.
     """
-    _write_atomic(config.customers_landing / CUSTOMERS_FILE, _customers_csv(settings))
-    _write_atomic(config.products_landing / PRODUCTS_FILE, _products_parquet(settings))
-    log(f"wrote {settings.customers} customers and {settings.products} products")
+    theirs = users_files(config)
+    if theirs and not force:
+        raise ZenithError(
+            f"the landing zone already has {len(theirs)} files of your own (such as {theirs[0]}): "
+            "not mixing demo data into them; pass --force to add demo files beside them"
+        )
+    if theirs:
+        log(f"--force: adding demo files beside {len(theirs)} files of your own")
+    customers, products = config.customers_landing / CUSTOMERS_FILE, config.products_landing / PRODUCTS_FILE
+    done = []
+    for count, what, path, data in (
+        (settings.customers, "customers", customers, _customers_csv(settings)),
+        (settings.products, "products", products, _products_parquet(settings)),
+    ):
+        wrote = _write_unless_identical(path, data)
+        done.append(f"wrote {count} {what} to {path}" if wrote else f"kept the same {count} {what} in {path}")
+    log("; ".join(done))
     popular = _popular_products(settings)
     last_number = _last_event_file_number(config.events_landing)
     first_batch = math.ceil(last_number / settings.files)
@@ -111,7 +145,7 @@ def generate(
         for name, count in counts.items():
             totals[name] += count
         anomalies = ", ".join(f"{count} {name}" for name, count in counts.items() if name != "events_written")
-        files = f"{paths[0].name}..{paths[-1].name}"
+        files = f"{config.events_landing}/{paths[0].name}..{paths[-1].name}"
         log(f"batch {batch}: {counts['events_written']} events in {files} ({anomalies})")
     return GenerationReport(settings.customers, settings.products, event_files=tuple(written), **totals)
 
@@ -128,6 +162,19 @@ def _write_atomic(path: Path, data: bytes) -> None:
             temporary.unlink(missing_ok=True)
     except OSError as exc:
         raise ZenithError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _write_unless_identical(path: Path, data: bytes) -> bool:
+    """Write a demo file (True); keep an identical one (False); refuse to replace other content."""
+    if path.exists():
+        if path.read_bytes() == data:
+            return False
+        raise ZenithError(
+            f"{path} already exists with other content than these settings write: not replacing it "
+            "(move it away, or generate with the settings that wrote it)"
+        )
+    _write_atomic(path, data)
+    return True
 
 
 def _last_event_file_number(folder: Path) -> int:

@@ -7,6 +7,7 @@ and products are small batch snapshots that overwrite their tables.
 from __future__ import annotations
 
 import csv
+import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pyspark.sql import functions as F
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config, on_databricks
 from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.landing import landed_files, read_start
 from zenith.lakehouse.streams import observed_metrics, require_checkpoint, write_available_now
 from zenith.lakehouse.tables import overwrite_table, read_table
 from zenith.pipeline.event_files import check_event_files, print_warning, record_ingested_files
@@ -29,6 +31,7 @@ EVENT_SCHEMA = (
     f"product_id INT, session_id STRING, {CORRUPT} STRING"
 )
 CUSTOMER_COLUMNS = ("customer_id", "signup_date", "location")
+HEADER_BYTES = 65_536  # enough for any header line
 CUSTOMER_SCHEMA = f"customer_id INT, signup_date STRING, location STRING, {CORRUPT} STRING"
 # Parquet column -> (accepted Arrow type names, the bronze type it is cast to)
 PRODUCT_COLUMNS = {
@@ -122,7 +125,11 @@ def with_batch_metadata(raw: DataFrame) -> DataFrame:
 
 # --- Events stream ----------------------------------------------------------------------------
 def read_event_stream(spark: SparkSession, config: Config) -> DataFrame:
-    """The landing events as a stream: Auto Loader on Databricks, the file source locally."""
+    """The landing events as a stream: Auto Loader on Databricks, the file source locally.
+
+    Both read every file in the folder and its sub-folders except names starting with ``.`` or
+    ``_``; a ``.gz`` file is decompressed.
+    """
     landing = config.events_landing
     if on_databricks():
         reader = (
@@ -137,7 +144,8 @@ def read_event_stream(spark: SparkSession, config: Config) -> DataFrame:
             raise ZenithError(
                 f"no event landing folder at {landing}: run 'zenith setup' and 'zenith generate'"
             )
-        reader = spark.readStream.format("json")
+        # Auto Loader reads sub-folders by itself; Spark's file source needs to be asked.
+        reader = spark.readStream.format("json").option("recursiveFileLookup", "true")
     return (
         reader.schema(EVENT_SCHEMA)
         .option("mode", "PERMISSIVE")
@@ -176,18 +184,18 @@ def ingest_events(
 
 
 # --- Customers and products (batch) -------------------------------------------------------------
-def _landed_files(folder: Path, pattern: str, what: str) -> list[Path]:
-    files = sorted(p for p in folder.glob(pattern) if not p.name.startswith((".", "_")))
+def _landed_files(folder: Path, what: str) -> list[Path]:
+    files = landed_files(folder)
     if not files:
-        raise ZenithError(f"no {what} files ({pattern}) in {folder}: run 'zenith generate' first")
+        raise ZenithError(f"no {what} files in {folder} or its sub-folders: run 'zenith generate' first")
     return files
 
 
 def check_customer_headers(files: list[Path]) -> None:
     """Fail, naming the file, if a CSV header is not exactly the expected columns."""
     for path in files:
-        with path.open(newline="") as handle:
-            header = next(csv.reader(handle), [])
+        first_lines = read_start(path, HEADER_BYTES).decode("utf-8", errors="replace")
+        header = next(csv.reader(io.StringIO(first_lines)), [])
         if tuple(h.strip() for h in header) != CUSTOMER_COLUMNS:
             raise ZenithError(
                 f"{path}: header {','.join(header) or '(empty)'} does not match the expected columns "
@@ -202,7 +210,7 @@ def ingest_customers(spark: SparkSession, config: Config) -> IngestReport:
     ``_corrupt_record`` and counted, not silently loaded as NULL keys.
     """
     started = time.monotonic()
-    files = _landed_files(config.customers_landing, "*.csv", "customer")
+    files = _landed_files(config.customers_landing, "customer")
     check_customer_headers(files)
     raw = (
         spark.read.schema(CUSTOMER_SCHEMA)
@@ -245,7 +253,7 @@ def check_product_schema(files: list[Path]) -> None:
 def ingest_products(spark: SparkSession, config: Config) -> IngestReport:
     """Overwrite ``bronze_product_details`` from the landed Parquet files."""
     started = time.monotonic()
-    files = _landed_files(config.products_landing, "*.parquet", "product")
+    files = _landed_files(config.products_landing, "product")
     check_product_schema(files)
     raw = spark.read.parquet(*[str(f) for f in files])
     typed = raw.transform(with_batch_metadata).select(
@@ -269,8 +277,8 @@ def run_bronze(spark: SparkSession, config: Config, log: Callable[[str], None] =
 
     Every input is checked before any table is written, so a bad file leaves all of them as they were.
     """
-    check_customer_headers(_landed_files(config.customers_landing, "*.csv", "customer"))
-    check_product_schema(_landed_files(config.products_landing, "*.parquet", "product"))
+    check_customer_headers(_landed_files(config.customers_landing, "customer"))
+    check_product_schema(_landed_files(config.products_landing, "product"))
     require_checkpoint(spark, config, names.BRONZE_EVENTS)
     changed = check_event_files(spark, config, lambda message: log(f"bronze  {message}"))
     reports = [

@@ -22,6 +22,7 @@ from pyspark.sql import functions as F
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config, on_databricks
 from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.landing import landed_files, open_landed, read_start
 from zenith.lakehouse.tables import append_table, read_table, table_exists
 
 LISTED = 5  # changed files named in a message; the rest are counted
@@ -31,17 +32,6 @@ def file_path(uri: str) -> Path:
     """The local (or ``/Volumes``) path of a ``_metadata.file_path`` URI such as ``file:///a%20b.json``."""
     parsed = urlparse(uri)
     return Path(unquote(parsed.path)) if parsed.scheme else Path(uri)
-
-
-def landed_event_files(folder: Path) -> list[Path]:
-    """The event files under ``folder`` (any depth), hidden and ``_``-prefixed ones left out."""
-    if not folder.is_dir():
-        return []
-    return sorted(
-        p
-        for p in folder.rglob("*.json")
-        if p.is_file() and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)
-    )
 
 
 def ingested_files(spark: SparkSession, config: Config) -> dict[Path, tuple[int, datetime]]:
@@ -111,7 +101,7 @@ def check_json_lines(files: Iterable[Path]) -> None:
     Read line by line, a pretty-printed array would become one corrupt row per line.
     """
     for path in files:
-        with path.open("rb") as handle:
+        with open_landed(path) as handle:
             first = handle.readline().strip()
             while not first and handle.tell() < 4096:
                 line = handle.readline()
@@ -152,11 +142,8 @@ def check_json_arrays(folder: Path) -> None:
     Read as a JSON array, a JSON Lines file would yield only its first record and drop the rest
     without a trace, so array mode refuses such a file instead.
     """
-    for path in sorted(folder.glob("*.json")):
-        if path.name.startswith((".", "_")):
-            continue
-        with path.open("rb") as handle:
-            start = handle.read(4096).lstrip()[:1]
+    for path in landed_files(folder):
+        start = read_start(path, 4096).lstrip()[:1]
         if start not in (b"[", b""):
             raise ZenithError(
                 f"{path}: the JSON-array setting is on but the file starts with {start.decode(errors='replace')!r}, "
@@ -178,7 +165,7 @@ def check_event_files(spark: SparkSession, config: Config, warn: Callable[[str],
     if config.json_array:
         check_json_arrays(config.events_landing)
     else:
-        check_json_lines(f for f in landed_event_files(config.events_landing) if f not in ingested)
+        check_json_lines(f for f in landed_files(config.events_landing) if f not in ingested)
     changed = changed_files(ingested)
     check_changed_files(changed, config.changed_files, warn)
     return len(changed)

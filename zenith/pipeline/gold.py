@@ -109,12 +109,12 @@ def customer_purchase_summary(silver: DataFrame) -> DataFrame:
 
 
 def count_null_regions(silver: DataFrame) -> int:
-    """The number of events whose region is NULL: the customer was unknown to silver's join."""
+    """The number of events whose region is NULL: their customer is unknown or has no location."""
     return silver.filter(F.col("region").isNull()).count()
 
 
 def null_region_users(silver: DataFrame) -> DataFrame:
-    """The users behind the NULL-region events, with their event counts, most events first."""
+    """The users behind the NULL-region events (unknown, or without a location), most events first."""
     return (
         silver.filter(F.col("region").isNull())
         .groupBy("user_id")
@@ -146,7 +146,10 @@ def run_gold(spark: SparkSession, config: Config, log: Callable[[str], object] =
     silver = tables.read_table(spark, config, names.SILVER_ACTIVITY)
     rows_in = silver.count()
     null_regions = count_null_regions(silver)
-    log(f"gold: data quality: {null_regions} of {rows_in} silver events have no region (unknown customer)")
+    log(
+        f"gold: data quality: {null_regions} of {rows_in} silver events have no region "
+        "(customer unknown or without a location)"
+    )
 
     tables.overwrite_table(
         silver.transform(daily_product_performance()),

@@ -129,11 +129,12 @@ class PipelineRun:
         return report
 
     def data_quality(self) -> dict[str, DataFrame]:
-        """The users whose events have a NULL region (unknown customers), if gold was requested."""
+        """The users whose events have no region (customer unknown or without a location), if gold ran."""
         if not self.wants("gold"):
             return {}
         silver_activity = read_table(self.spark, self.config, names.SILVER_ACTIVITY)
-        return {"Top 10 users behind NULL-region events": gold.null_region_users(silver_activity).limit(10)}
+        title = "Top 10 users whose events have no region (unknown or no location)"
+        return {title: gold.null_region_users(silver_activity).limit(10)}
 
     def analytics(self) -> dict[str, DataFrame]:
         """Each analytics question's answer (empty if the layer was not requested)."""
