@@ -50,7 +50,7 @@ def test_every_bronze_event_is_in_silver_in_quarantine_or_a_duplicate_of_a_silve
         event("resent", "2026-03-01T12:00:05+00:00", product_id=1),
     )
     runs = [run_pipeline(config)[0]]
-    generate(config, SETTINGS, log=lambda _: None)  # a second batch
+    generate(config, SETTINGS, log=lambda _: None, force=True)  # a second batch, beside extra-1.json
     write_events(config, "extra-2.json", event("behind", "2026-03-01T00:00:00+00:00", product_id=1))  # late
     runs.append(run_pipeline(config)[0])
 

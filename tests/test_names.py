@@ -70,7 +70,8 @@ def test_a_lakehouse_path_with_a_quote_sets_up_and_registers_its_tables(spark, t
     bronze.ingest_events(spark, config)
     spark.sql(f"DROP TABLE {config.table_name(names.BRONZE_EVENTS)}")  # as a new process would find it
 
-    assert register_local_tables(spark, config) == [config.table_name(names.BRONZE_EVENTS)]
+    registered = [config.table_name(names.BRONZE_EVENTS), config.table_name(names.INGESTED_FILES)]
+    assert register_local_tables(spark, config) == registered
     assert [r.event_id for r in read_table(spark, config, names.BRONZE_EVENTS).collect()] == ["e1"]
     detail = spark.sql(f"DESCRIBE DETAIL {config.table_name(names.BRONZE_EVENTS)}").first()
     assert detail.location.endswith(str(config.table_path(names.BRONZE_EVENTS)))
