@@ -7,10 +7,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install run test lint fmt bench clean
+.PHONY: help install run test test-connect lint fmt bench clean
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required: set PYTHON=python3.11")'
@@ -27,6 +27,12 @@ run: install ## Set up the local lakehouse, generate demo data if empty, run ELT
 
 test: install ## Run the whole test suite
 	$(PY) -m pytest
+
+# Streaming, the end-to-end pipeline, and Connect-only checks (classic vs Connect tables).
+CONNECT_TESTS := tests/test_connect.py tests/test_bronze.py tests/test_silver.py tests/test_pipeline.py
+
+test-connect: install ## Run the streaming and end-to-end tests through a local Spark Connect server
+	$(PY) -m pytest --connect $(CONNECT_TESTS)
 
 lint: install ## ruff lint and format check
 	$(VENV)/bin/ruff check .

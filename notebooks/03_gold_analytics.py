@@ -6,15 +6,29 @@
 
 # COMMAND ----------
 
-# MAGIC %md A workspace notebook runs in its own folder; the `zenith` package sits one level up.
+# MAGIC %md The `zenith` package sits one level up. Its folder is found from this notebook's own path, not from the
+# MAGIC working directory, which a job or a bundle deployment does not guarantee.
 
 # COMMAND ----------
 
 import os
 import sys
 
-if os.path.isdir("../zenith") and os.path.abspath("..") not in sys.path:
-    sys.path.append(os.path.abspath(".."))
+
+def notebook_folder() -> str:
+    """This notebook's folder, from its own path: the file locally, the notebook context in a workspace."""
+    if "__file__" in globals():
+        return os.path.dirname(os.path.abspath(__file__))
+    try:
+        path = dbutils.notebook.entry_point.getDbutils().notebook().getContext().notebookPath().get()
+    except Exception:  # no notebook context: Databricks Runtime 14+ runs a notebook in its own folder
+        return os.getcwd()
+    return os.path.dirname(path if path.startswith("/Workspace") else "/Workspace" + path)
+
+
+repo_root = os.path.normpath(os.path.join(notebook_folder(), ".."))
+if repo_root not in sys.path:
+    sys.path.insert(0, repo_root)
 
 # COMMAND ----------
 

@@ -90,7 +90,7 @@ def _essentials(job: dict, repo_path: Callable[[str], str], value: Callable[[str
             task["task_key"]: (
                 repo_path(task["notebook_task"]["notebook_path"]),
                 task.get("depends_on"),
-                task["notebook_task"].get("base_parameters"),
+                {key: value(item) for key, item in task["notebook_task"].get("base_parameters", {}).items()},
             )
             for task in job["tasks"]
         },
@@ -111,3 +111,39 @@ def test_deploy_command_creates_the_same_job_as_the_bundle(bundle, job):
 def test_bundle_does_not_sync_the_virtualenv_or_the_local_lakehouse(bundle):
     # Anchored: a bare "lakehouse" would, like .gitignore, also leave out the zenith/lakehouse package.
     assert {".venv", "/lakehouse"} <= set(bundle["sync"]["exclude"])
+
+
+# --- Databricks' own model of a job ------------------------------------------------------------------
+def bundle_jobs() -> list[tuple[str, dict]]:
+    """Every job in resources/*.yml, by file and key."""
+    return [
+        (f"{path.name}:{key}", job)
+        for path in sorted(RESOURCES.glob("*.yml"))
+        for key, job in (load(path).get("resources", {}).get("jobs") or {}).items()
+    ]
+
+
+@pytest.mark.parametrize(("where", "job"), bundle_jobs(), ids=[where for where, _ in bundle_jobs()])
+def test_every_bundle_job_loads_in_databricks_job_model(where, job):
+    """``databricks-bundles`` refuses unknown fields, bad enum values and wrong types."""
+    from databricks.bundles.jobs import Job
+
+    loaded = Job.from_dict(job)
+
+    assert [task.task_key for task in loaded.tasks] == [task["task_key"] for task in job["tasks"]], where
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"max_concurent_runs": 1}, "Unexpected field 'max_concurent_runs'"),
+        ({"schedule": {"quartz_cron_expression": "0 0 6 * * ?", "timezone_id": "UTC", "pause_status": "PAUSD"}},
+         "'PAUSD' is not a valid PauseStatus"),
+        ({"max_concurrent_runs": "one"}, "invalid literal for int"),
+    ],
+)  # fmt: skip
+def test_the_job_model_catches_a_misspelt_key_a_bad_enum_and_a_wrong_type(job, change, message):
+    from databricks.bundles.jobs import Job
+
+    with pytest.raises(ValueError, match=message):
+        Job.from_dict({**job, **change})

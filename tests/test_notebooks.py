@@ -107,19 +107,24 @@ def test_widgets_take_job_parameters_and_refuse_values_a_dropdown_does_not_offer
 
 
 # --- Every notebook, in order, against one lakehouse ---------------------------------------------
-def test_notebooks_run_in_order_on_a_fresh_lakehouse(spark, lakehouse_config, monkeypatch, capsys):
+def test_notebooks_run_in_order_on_a_fresh_lakehouse(spark, lakehouse_config, monkeypatch, capsys, tmp_path):
     config = lakehouse_config
     monkeypatch.setenv(names.LAKEHOUSE_ENV, str(config.lakehouse))
     monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION", raising=False)
-    monkeypatch.setattr(sys, "path", list(sys.path))  # the notebooks' first cell may extend it
+    # The notebooks' first cell puts the repository on the path; start without it to see it do so.
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p and Path(p).resolve() != REPO])
     recorder = DisplayRecorder()
 
     def run(notebook: str, parameters: dict[str, str] | None = None) -> dict:
         path = REPO / notebook
-        monkeypatch.chdir(path.parent)  # a workspace notebook runs in its own folder
+        monkeypatch.chdir(tmp_path)  # a job does not promise the notebook's folder as working directory
         recorder.notebook = notebook
-        namespace = run_notebook(path, workspace_namespace(spark, recorder, parameters))
+        namespace = workspace_namespace(spark, recorder, parameters)
+        namespace["__file__"] = str(path)  # the notebook's own path, as the notebook context gives it
+        run_notebook(path, namespace)
         assert namespace["dbutils"].widgets.unused_parameters() == set()
+        assert namespace["repo_root"] == str(REPO)
+        assert str(REPO) in sys.path
         return namespace
 
     ran = {notebook: run(notebook, PARAMETERS.get(notebook)) for notebook in RUN_ORDER}
@@ -187,7 +192,8 @@ def test_notebooks_run_in_order_on_a_fresh_lakehouse(spark, lakehouse_config, mo
 
     # Plain Python on a laptop has no spark, dbutils or display: default widgets, text tables.
     capsys.readouterr()
-    plain = run_notebook(REPO / "notebooks/03_gold_analytics.py", {})
+    gold_notebook = REPO / "notebooks/03_gold_analytics.py"
+    plain = run_notebook(gold_notebook, {"__file__": str(gold_notebook)})  # as `python <file>` runs it
     printed = capsys.readouterr().out
     for answer in plain["answers"].values():
         assert re.search(r"\s+".join(answer.columns), printed), answer.columns

@@ -8,7 +8,7 @@ import pytest
 
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.errors import ZenithError
-from zenith.lakehouse.setup import SetupStep, setup_environment
+from zenith.lakehouse.setup import SetupStep, create_catalog_sql, setup_environment
 
 ALL_OBJECTS = [
     ("catalog", "zenith_online"),
@@ -81,3 +81,17 @@ def test_lakehouse_under_a_regular_file_is_a_one_line_error_naming_the_path(spar
     message = str(raised.value)
     assert message == f"cannot create {config.volumes_root}: Not a directory"
     assert "\n" not in message
+
+
+def test_create_catalog_takes_a_managed_location_only_when_one_is_given():
+    assert create_catalog_sql("zenith_online") == "CREATE CATALOG `zenith_online`"
+    assert create_catalog_sql("my`cat", "  ") == "CREATE CATALOG `my``cat`"
+    assert create_catalog_sql("zenith_online", "abfss://uc@acct.dfs.core.windows.net/zenith") == (
+        "CREATE CATALOG `zenith_online` MANAGED LOCATION 'abfss://uc@acct.dfs.core.windows.net/zenith'"
+    )
+
+
+@pytest.mark.parametrize("location", ["s3://bucket/x' OR '1'='1", "bucket/path", "s3://a b", "s3://x\\y"])
+def test_a_managed_location_that_is_not_a_plain_storage_url_is_refused(location):
+    with pytest.raises(ZenithError, match=r"managed location: got .*expected a storage URL such as s3://"):
+        create_catalog_sql("zenith_online", location)

@@ -111,6 +111,23 @@ def test_second_setup_creates_nothing_and_reports_every_object_as_existing(fake,
     assert all(line.startswith("exists ") for line in capsys.readouterr().out.splitlines())
 
 
+def test_a_new_catalog_gets_the_managed_location_given(fake, client):
+    catalog.setup_workspace(client, managed_location="s3://zenith-bucket/uc")
+
+    assert bodies(fake, f"{UC}/catalogs") == [
+        {"name": names.CATALOG, "storage_root": "s3://zenith-bucket/uc"}
+    ]
+
+
+def test_an_existing_catalog_is_never_created_again_whatever_the_location(fake, client):
+    fake.catalogs.add(names.CATALOG)
+
+    steps = catalog.setup_workspace(client, managed_location="s3://zenith-bucket/uc")
+
+    assert bodies(fake, f"{UC}/catalogs") == []
+    assert (steps[0].kind, steps[0].created) == ("catalog", False)
+
+
 def test_object_created_by_someone_else_meanwhile_is_reported_as_existing(fake, client):
     fake.catalogs.add(names.CATALOG)
     fake.fail("GET", f"{UC}/catalogs/", 404, "CATALOG_DOES_NOT_EXIST", "Catalog does not exist.")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from pyspark.sql import DataFrame, SparkSession
 
 from zenith.demo.generator import GeneratorSettings
-from zenith.lakehouse.config import CATALOG, Config
+from zenith.lakehouse.config import CATALOG, Config, parse_managed_location
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.runtime import get_spark
 from zenith.lakehouse.setup import SetupStep
@@ -58,6 +58,14 @@ def catalog_from_widgets(dbutils=None) -> str:
         return CATALOG
     dbutils.widgets.text("catalog", CATALOG, "Catalog")
     return dbutils.widgets.get("catalog").strip() or CATALOG
+
+
+def managed_location_from_widgets(dbutils=None) -> str | None:
+    """The ``managed_location`` widget (created if missing), checked; None when blank or without dbutils."""
+    if dbutils is None:
+        return None
+    dbutils.widgets.text("managed_location", "", "Managed location (new catalog only)")
+    return parse_managed_location(dbutils.widgets.get("managed_location"))
 
 
 def open_catalog(dbutils=None, display: Display | None = None) -> tuple[Config, SparkSession, Display]:

@@ -23,7 +23,7 @@ from zenith.cli.arguments import (
 )
 from zenith.cli.workspace import add_workspace_parser
 from zenith.demo.events import IN_PLACE_ANOMALIES
-from zenith.lakehouse.config import LANDING, Config
+from zenith.lakehouse.config import CONNECT_PORT, LANDING, Config
 from zenith.lakehouse.errors import ZenithError
 
 __all__ = ["build_parser", "elt_params", "main"]
@@ -75,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("query")
     sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
     sql.set_defaults(func=cmd_sql)
+
+    server = sub.add_parser(
+        "connect-server", help="run a local Spark Connect server with Delta (for ZENITH_SPARK_REMOTE)"
+    )
+    server.add_argument("--port", type=positive_int, default=CONNECT_PORT)
+    server.add_argument("--print", action="store_true", help="print the spark-submit command instead")
+    server.set_defaults(func=cmd_connect_server)
 
     add_workspace_parser(sub)
     return parser
@@ -164,6 +171,26 @@ def cmd_sql(args: argparse.Namespace) -> int:
     else:
         print(text)
     return 0
+
+
+def cmd_connect_server(args: argparse.Namespace) -> int:
+    """Run pyspark's Spark Connect server in the foreground (Ctrl-C stops it), or print its command."""
+    import os
+    import shlex
+
+    from zenith.lakehouse.connect import server_environment
+    from zenith.lakehouse.runtime import check_java, connect_server_command
+
+    command = connect_server_command(args.port)
+    if args.print:
+        print(shlex.join(command))
+        return 0
+    check_java()
+    print(
+        f"Spark Connect server on sc://localhost:{args.port} (Ctrl-C stops it)", file=sys.stderr, flush=True
+    )
+    os.execve(command[0], command, server_environment())
+    return 0  # not reached: the server replaces this process
 
 
 def main(argv: Sequence[str] | None = None) -> int:

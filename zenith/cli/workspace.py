@@ -8,6 +8,11 @@ from zenith.cli.arguments import add_run_arguments
 from zenith.databricks.client import workspace_client
 from zenith.pipeline.params import parse_layers
 
+MANAGED_LOCATION_HELP = (
+    "storage URL for a catalog that setup creates (CREATE CATALOG ... MANAGED LOCATION); "
+    "needed where the metastore has no storage of its own, ignored when the catalog exists"
+)
+
 
 def add_workspace_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add ``zenith workspace setup|deploy|run``."""
@@ -18,11 +23,15 @@ def add_workspace_parser(subparsers: argparse._SubParsersAction) -> None:
     workspace = subparsers.add_parser("workspace", help="set up, deploy and run the pipeline on Databricks")
     commands = workspace.add_subparsers(dest="workspace_command", required=True)
 
-    setup = commands.add_parser("setup", parents=[common], help="create the catalog, schemas and volumes")
+    location = argparse.ArgumentParser(add_help=False)
+    location.add_argument("--managed-location", help=MANAGED_LOCATION_HELP)
+    setup = commands.add_parser(
+        "setup", parents=[common, location], help="create the catalog, schemas and volumes"
+    )
     setup.set_defaults(func=_setup_command)
 
     deploy_ = commands.add_parser(
-        "deploy", parents=[common], help="upload the code and create/update the job"
+        "deploy", parents=[common, location], help="upload the code and create/update the job"
     )
     deploy_.add_argument(
         "--workspace-dir", help=f"workspace folder (default: /Workspace/Users/<you>/{WORKSPACE_FOLDER})"
@@ -38,14 +47,19 @@ def add_workspace_parser(subparsers: argparse._SubParsersAction) -> None:
 def _setup_command(args: argparse.Namespace) -> int:
     from zenith.databricks.catalog import setup_workspace
 
-    setup_workspace(workspace_client(args.profile), args.catalog)
+    setup_workspace(workspace_client(args.profile), args.catalog, args.managed_location)
     return 0
 
 
 def _deploy_command(args: argparse.Namespace) -> int:
     from zenith.databricks.job import deploy
 
-    deploy(workspace_client(args.profile), args.catalog, args.workspace_dir)
+    deploy(
+        workspace_client(args.profile),
+        args.catalog,
+        args.workspace_dir,
+        managed_location=args.managed_location,
+    )
     return 0
 
 

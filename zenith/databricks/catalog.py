@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from zenith.databricks.client import calling
 from zenith.lakehouse import config as names
-from zenith.lakehouse.config import check_name
+from zenith.lakehouse.config import check_name, parse_managed_location
 from zenith.lakehouse.setup import SetupStep
 
 if TYPE_CHECKING:
@@ -28,10 +28,13 @@ class _CatalogObject:
     create: Callable[[], object]
 
 
-def _catalog_objects(w: WorkspaceClient, catalog: str) -> Iterator[_CatalogObject]:
+def _catalog_objects(
+    w: WorkspaceClient, catalog: str, managed_location: str | None = None
+) -> Iterator[_CatalogObject]:
     from databricks.sdk.service.catalog import VolumeType
 
-    get, create = partial(w.catalogs.get, catalog), partial(w.catalogs.create, catalog)
+    get = partial(w.catalogs.get, catalog)
+    create = partial(w.catalogs.create, catalog, storage_root=parse_managed_location(managed_location))
     yield _CatalogObject("catalog", catalog, catalog, "CREATE CATALOG on the metastore", get, create)
     for schema in names.SCHEMAS:
         full_name = f"{catalog}.{schema}"
@@ -66,11 +69,17 @@ def _ensure(w: WorkspaceClient, obj: _CatalogObject) -> SetupStep:
     return SetupStep(obj.kind, obj.label, created=True)
 
 
-def setup_workspace(w: WorkspaceClient, catalog: str = names.CATALOG) -> list[SetupStep]:
-    """Create whatever of the catalog, schemas and managed volumes is missing; print and return each step."""
+def setup_workspace(
+    w: WorkspaceClient, catalog: str = names.CATALOG, managed_location: str | None = None
+) -> list[SetupStep]:
+    """Create whatever of the catalog, schemas and managed volumes is missing; print and return each step.
+
+    An existing catalog is only read, never created again; ``managed_location`` is used only when
+    the catalog is created.
+    """
     check_name("catalog", catalog)
     steps = []
-    for obj in _catalog_objects(w, catalog):
+    for obj in _catalog_objects(w, catalog, managed_location):
         steps.append(_ensure(w, obj))
         print(steps[-1])
     return steps

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from zenith.databricks.client import calling, one_line
 from zenith.lakehouse import config as names
+from zenith.lakehouse.config import parse_managed_location
 from zenith.lakehouse.errors import ZenithError
 
 if TYPE_CHECKING:
@@ -90,8 +91,13 @@ def job_parameters(
     return parameters | ({"layers": layers} if layers else {})
 
 
-def job_settings(workspace_dir: str, catalog: str = names.CATALOG) -> JobSettings:
-    """The job: notebook ``setup`` then ``ELT`` on serverless compute, on a paused daily schedule."""
+def job_settings(
+    workspace_dir: str, catalog: str = names.CATALOG, managed_location: str | None = None
+) -> JobSettings:
+    """The job: notebook ``setup`` then ``ELT`` on serverless compute, on a paused daily schedule.
+
+    ``managed_location`` reaches the setup notebook, which uses it only if it creates the catalog.
+    """
     from databricks.sdk.service import jobs
 
     def notebook(relative: str, **parameters: str) -> jobs.NotebookTask:
@@ -115,7 +121,11 @@ def job_settings(workspace_dir: str, catalog: str = names.CATALOG) -> JobSetting
         tasks=[
             jobs.Task(
                 task_key="setup",
-                notebook_task=notebook(SETUP_NOTEBOOK, catalog="{{job.parameters.catalog}}"),
+                notebook_task=notebook(
+                    SETUP_NOTEBOOK,
+                    catalog="{{job.parameters.catalog}}",
+                    managed_location=parse_managed_location(managed_location) or "",
+                ),
             ),
             jobs.Task(
                 task_key="elt",
@@ -166,6 +176,7 @@ def deploy(
     catalog: str = names.CATALOG,
     workspace_dir: str | None = None,
     repo_root: Path = REPO_ROOT,
+    managed_location: str | None = None,
 ) -> int:
     """Upload the sources and create or update the job; print its URL and return its id."""
     if workspace_dir is not None and not workspace_dir.startswith("/"):
@@ -173,7 +184,7 @@ def deploy(
     folder = (workspace_dir or default_workspace_dir(w)).rstrip("/")
     uploaded = upload_sources(w, folder, repo_root)
     print(f"uploaded {len(uploaded)} files to {folder}")
-    job_id, created = upsert_job(w, job_settings(folder, catalog))
+    job_id, created = upsert_job(w, job_settings(folder, catalog, managed_location))
     print(f"{'created' if created else 'updated'} job {JOB_NAME}: {job_url(w, job_id)}")
     return job_id
 

@@ -80,12 +80,33 @@ WIDGETS = tuple(WIDGET_DEFAULTS)
 DEFAULT_MAX_EVENT_AGE_DAYS = int(WIDGET_DEFAULTS["max_event_age_days"])
 
 LAKEHOUSE_ENV = "ZENITH_LAKEHOUSE"
+CONNECT_PORT = 15002  # Spark Connect's usual port
 DEFAULT_LAKEHOUSE = "lakehouse"
 
 
 def on_databricks() -> bool:
     """True inside a Databricks runtime (notebook, job or serverless)."""
     return "DATABRICKS_RUNTIME_VERSION" in os.environ
+
+
+# A cloud storage URL (s3://, abfss://, gs://): nothing that could end a SQL string literal.
+MANAGED_LOCATION = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"\\`;]+")
+
+
+def parse_managed_location(text: str | None) -> str | None:
+    """A catalog's managed storage location from a flag or widget; None when blank.
+
+    Anything but a plain storage URL is a one-line error, so the value can sit in SQL safely.
+    """
+    value = (text or "").strip()
+    if not value:
+        return None
+    if not MANAGED_LOCATION.fullmatch(value):
+        raise ZenithError(
+            f"managed location: got {value!r}, expected a storage URL such as "
+            "s3://bucket/path, abfss://container@account.dfs.core.windows.net/path or gs://bucket/path"
+        )
+    return value
 
 
 def quote(*parts: str) -> str:
@@ -127,6 +148,8 @@ class Config:
     """Where everything lives for one deployment: Databricks or a local lakehouse folder.
 
     ``lakehouse`` is None on Databricks; locally it is the folder that holds volumes and tables.
+    ``managed_location`` is where Unity Catalog keeps a catalog that setup creates (None: the
+    metastore's default storage; a workspace without one needs it).
     """
 
     catalog: str = CATALOG
@@ -136,6 +159,7 @@ class Config:
     max_event_age_days: int = DEFAULT_MAX_EVENT_AGE_DAYS
     # A landed event file changed after ingestion: warn, fail, or (Auto Loader only) reingest it.
     changed_files: str = "warn"
+    managed_location: str | None = None
 
     def __post_init__(self) -> None:
         check_name("catalog", self.catalog)

@@ -1,8 +1,10 @@
 """The one place that makes a SparkSession.
 
-On Databricks it returns the workspace's session. Locally it builds ``local[*]`` Spark with
-Delta Lake, fetching Delta's jars from Maven Central once into a cache folder and loading them
-from there on every later run, so only the first start needs the network.
+On Databricks it returns the workspace's session (classic or Spark Connect). With
+``ZENITH_SPARK_REMOTE``/``SPARK_REMOTE`` set it connects to that Spark Connect server. Otherwise it
+builds ``local[*]`` Spark with Delta Lake, fetching Delta's jars from Maven Central once into a cache
+folder and loading them from there on every later run, so only the first start needs the network.
+Nothing here touches ``sparkContext`` or the JVM, so every session shape gets the same code path.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
+from pyspark.errors import PySparkException
 from pyspark.logger import PySparkLogger
 from pyspark.sql import SparkSession
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config, on_databricks, sql_string
+from zenith.lakehouse.connect import check_shared_lakehouse, connect_session, remote_url, server_command
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.tables import register_local_table
 
@@ -111,29 +115,73 @@ def local_builder(app_name: str = "zenith", extra_conf: dict[str, str] | None = 
     return builder.config("spark.jars.packages", delta_package()).config("spark.jars.ivy", str(cache))
 
 
+def connect_server_command(port: int, extra_conf: dict[str, str] | None = None) -> list[str]:
+    """``spark-submit`` for a local Spark Connect server with the same Delta jars and settings."""
+    cache = jars_cache()
+    jars = cached_delta_jars(cache)
+    master = os.environ.get("ZENITH_SPARK_MASTER", "local[*]")
+    conf = {"spark.master": master, **LOCAL_CONF, **(extra_conf or {})}
+    if not jars:
+        conf["spark.jars.ivy"] = str(cache)
+    return server_command(port, conf, jars, delta_package())
+
+
+def set_conf(spark: SparkSession, key: str, value: str) -> bool:
+    """Set a Spark setting if the platform allows it (serverless allows few); True if it did."""
+    try:
+        spark.conf.set(key, value)
+    except PySparkException:
+        return False
+    return True
+
+
 def get_spark(config: Config | None = None, app_name: str = "zenith") -> SparkSession:
     """The SparkSession for this environment, with the lakehouse's tables registered locally."""
     if on_databricks():
         spark = SparkSession.builder.getOrCreate()
-        spark.conf.set("spark.sql.session.timeZone", "UTC")
+        set_conf(spark, "spark.sql.session.timeZone", "UTC")
         return spark
-    check_java()
     # A session that already runs here (a test's, a notebook's) keeps its own settings.
-    spark = SparkSession.getActiveSession() or local_builder(app_name).getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
+    spark = SparkSession.getActiveSession()
+    url = remote_url()
+    if spark is None and url is not None:
+        spark = connect_session(url, app_name)
+        set_conf(spark, "spark.sql.session.timeZone", "UTC")
+    elif spark is None:
+        check_java()  # the log level comes from log4j2.properties, not the JVM-only setLogLevel
+        spark = local_builder(app_name).getOrCreate()
     # PySpark logs every failed SQL statement as a JSON stack trace; the CLI reports it in one line.
     PySparkLogger.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
-    if config is not None:
+    if config is not None and config.is_local:
+        if url is not None:
+            check_shared_lakehouse(spark, config.lakehouse)
         register_local_tables(spark, config)
     return spark
 
 
+def registered_location(spark: SparkSession, schema_name: str) -> str | None:
+    """The folder a schema of the session catalog is registered at, or None if there is no such schema."""
+    if not spark.catalog.databaseExists(schema_name.replace("`", "")):
+        return None
+    info = {row[0]: row[1] for row in spark.sql(f"DESCRIBE SCHEMA {schema_name}").collect()}
+    return str(info.get("Location", "")).removeprefix("file:") or None
+
+
 def register_local_schema(spark: SparkSession, config: Config, schema: str) -> None:
-    """Declare a local schema in the session catalog, backed by its lakehouse folder."""
-    spark.sql(
-        f"CREATE SCHEMA IF NOT EXISTS {config.schema_name(schema)} "
-        f"LOCATION {sql_string(config.schema_path(schema))}"
-    )
+    """Declare a local schema in the session catalog, backed by its lakehouse folder.
+
+    A Spark Connect server keeps one catalog for all its clients: a schema another lakehouse
+    registered there is a one-line error, not a silent write into that lakehouse.
+    """
+    name, path = config.schema_name(schema), config.schema_path(schema)
+    location = registered_location(spark, name)
+    if location is None:
+        spark.sql(f"CREATE SCHEMA IF NOT EXISTS {name} LOCATION {sql_string(path)}")
+    elif Path(location.removeprefix("//")).resolve() != path.resolve():
+        raise ZenithError(
+            f"schema {name} in this Spark session's catalog belongs to another lakehouse ({location}), "
+            f"not {config.lakehouse}: use one lakehouse per Spark Connect server, or restart the server"
+        )
 
 
 def register_local_tables(spark: SparkSession, config: Config) -> list[str]:

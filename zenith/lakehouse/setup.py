@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pyspark.sql import SparkSession
 
 from zenith.lakehouse import config as names
-from zenith.lakehouse.config import Config, quote, sql_string
+from zenith.lakehouse.config import Config, parse_managed_location, quote, sql_string
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.runtime import register_local_schema
 
@@ -57,21 +57,30 @@ def _setup_local(spark: SparkSession, config: Config) -> list[SetupStep]:
     return steps
 
 
+def create_catalog_sql(catalog: str, managed_location: str | None = None) -> str:
+    """``CREATE CATALOG``, with ``MANAGED LOCATION`` when one is given (checked by ``parse_managed_location``)."""
+    location = parse_managed_location(managed_location)
+    return f"CREATE CATALOG {quote(catalog)}" + (
+        f" MANAGED LOCATION {sql_string(location)}" if location else ""
+    )
+
+
 def _setup_databricks(spark: SparkSession, config: Config) -> list[SetupStep]:
     def exists(show_sql: str) -> bool:
         return bool(spark.sql(show_sql).take(1))
 
-    steps = []
-    # No SQL text around the user's catalog name: compare names instead of SHOW CATALOGS LIKE.
-    created = config.catalog not in {c.name for c in spark.catalog.listCatalogs()}
-    spark.sql(f"CREATE CATALOG IF NOT EXISTS {quote(config.catalog)}")
-    steps.append(SetupStep("catalog", config.catalog, created))
+    # An existing catalog gets no CREATE CATALOG at all: that needs a privilege on the metastore
+    # and, on a workspace without metastore storage, a managed location its owner already chose.
+    catalog_exists = config.catalog in {catalog.name for catalog in spark.catalog.listCatalogs()}
+    if not catalog_exists:
+        spark.sql(create_catalog_sql(config.catalog, config.managed_location))
+    steps = [SetupStep("catalog", config.catalog, not catalog_exists)]
     for schema in names.SCHEMAS:
-        created = not exists(f"SHOW SCHEMAS IN {quote(config.catalog)} LIKE {sql_string(schema)}")
+        created = not spark.catalog.databaseExists(f"{config.catalog}.{schema}")
         spark.sql(f"CREATE SCHEMA IF NOT EXISTS {config.schema_name(schema)}")
         steps.append(SetupStep("schema", schema, created))
-    for schema, volume in names.VOLUMES:
-        created = not exists(f"SHOW VOLUMES IN {config.schema_name(schema)} LIKE {sql_string(volume)}")
+    for schema, volume in names.VOLUMES:  # the names are the constants above, not user input
+        created = not exists(f"SHOW VOLUMES IN {config.schema_name(schema)} LIKE '{volume}'")
         spark.sql(f"CREATE VOLUME IF NOT EXISTS {config.schema_name(schema)}.{quote(volume)}")
         steps.append(SetupStep("volume", f"{schema}.{volume}", created))
     return steps

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from contextlib import suppress
 
 from pyspark.errors import PySparkException
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
 from zenith.lakehouse.config import LAYER_OF_SCHEMA, LAYERS, Config, Table
@@ -82,14 +82,39 @@ def write_batches_available_now(
 
 
 def _finish(query: StreamingQuery, spark: SparkSession, query_name: str) -> StreamingQuery:
+    """Wait for an availableNow run to end; warn if its progress history overflowed."""
+    kept = recent_progress_kept(spark)
     query.awaitTermination()
-    kept = int(spark.conf.get(RECENT_PROGRESS_CONF))
-    if len(query.recentProgress) >= kept:
+    if kept is not None and len(query.recentProgress) >= kept:
         print(
             f"warning: {query_name} ran {kept}+ micro-batches; its counts cover only the last {kept}",
             file=sys.stderr,
         )
     return query
+
+
+def recent_progress_kept(spark: SparkSession) -> int | None:
+    """How many progress reports a query keeps; None where the platform does not say.
+
+    Serverless answers ``CONFIG_NOT_AVAILABLE`` for settings outside its short list, reads included.
+    """
+    try:
+        return int(spark.conf.get(RECENT_PROGRESS_CONF))
+    except (PySparkException, ValueError, TypeError):
+        return None
+
+
+def metrics_dict(metrics: Row) -> dict:
+    """One micro-batch's observed metrics by name, whichever shape the session gave them in.
+
+    A classic session gives ``Row(rows=2, ...)``; Spark Connect 4.0 gives
+    ``Row(values=[2, ...], schema={"type": "struct", "fields": [{"name": "rows", ...}, ...]})``.
+    """
+    fields = metrics.asDict()
+    schema = fields.get("schema")
+    if set(fields) == {"values", "schema"} and isinstance(schema, dict) and "fields" in schema:
+        return dict(zip((field["name"] for field in schema["fields"]), fields["values"], strict=True))
+    return fields
 
 
 def observed_metrics(query: StreamingQuery, name: str) -> list[dict]:
@@ -98,7 +123,7 @@ def observed_metrics(query: StreamingQuery, name: str) -> list[dict]:
     for progress in query.recentProgress:
         metrics = progress.observedMetrics.get(name) if progress.observedMetrics else None
         if metrics is not None:
-            rows.append(metrics.asDict())
+            rows.append(metrics_dict(metrics))
     return rows
 
 

@@ -14,12 +14,15 @@ was written or is a duplicate of a silver event. The lookup reads only the silve
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
+from pyspark import cloudpickle
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from zenith.lakehouse import config as names
+from zenith.lakehouse import errors, tables
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.tables import append_table, read_table, table_exists
 from zenith.pipeline.bronze import CORRUPT
@@ -126,6 +129,10 @@ def quarantine_batch(config: Config, run_id: str) -> Callable[[DataFrame, int], 
     is replayed after a kill is not written twice. Tables are read inside the function, by name,
     so that it also runs in the separate process Spark Connect gives ``foreachBatch``.
     """
+    # On Spark Connect the function runs in the server's Python workers, which may not have the
+    # zenith package: send the modules it uses by value, as silver does for its Pandas UDF.
+    for module in (__name__, tables.__name__, names.__name__, errors.__name__):
+        cloudpickle.register_pickle_by_value(sys.modules[module])
     max_age = config.max_event_age_days
 
     def write(batch: DataFrame, batch_id: int) -> None:

@@ -9,12 +9,14 @@ Then every bronze row of the run that is not in silver goes to quarantine with i
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark import cloudpickle
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.functions import pandas_udf
@@ -57,10 +59,16 @@ def regions_of(locations: pd.Series) -> pd.Series:
     return regions.where(keys.notna() & (keys != ""), None)
 
 
-@pandas_udf(T.StringType())  # a DataType, not a DDL string: no session needed at import
-def categorize_region(locations: pd.Series) -> pd.Series:
-    """The region of each customer location, vectorised: ``regions_of`` as a Pandas UDF."""
-    return regions_of(locations)
+def categorize_region(location: str | Column) -> Column:
+    """The region of each location as a Column: ``regions_of`` run as a Pandas UDF.
+
+    The UDF is made here, on use, rather than at import: only then does a session exist, and
+    it must be a UDF of that session's kind (classic or Spark Connect). This module is pickled
+    by value, so the UDF carries ``regions_of`` and the regions with it and the server's Python
+    workers run it without the ``zenith`` package installed.
+    """
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    return pandas_udf(regions_of, T.StringType())(location)
 
 
 # --- Transformations --------------------------------------------------------------------------
