@@ -18,6 +18,7 @@ import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from urllib.parse import unquote
 
 from pyspark.errors import PySparkException
 from pyspark.logger import PySparkLogger
@@ -164,7 +165,7 @@ def registered_location(spark: SparkSession, schema_name: str) -> str | None:
     if not spark.catalog.databaseExists(schema_name.replace("`", "")):
         return None
     info = {row[0]: row[1] for row in spark.sql(f"DESCRIBE SCHEMA {schema_name}").collect()}
-    return str(info.get("Location", "")).removeprefix("file:") or None
+    return unquote(str(info.get("Location", "")).removeprefix("file:")) or None  # a URI: %20 is a space
 
 
 def register_local_schema(spark: SparkSession, config: Config, schema: str) -> None:
