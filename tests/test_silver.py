@@ -135,15 +135,25 @@ def test_stream_quarantines_dedupes_joins_and_accounts_for_every_row(spark, conf
         "quarantined_corrupt_record": 1,
         "quarantined_missing_event_id": 1,
         "quarantined_unparsable_timestamp": 1,
+        "quarantined_future_timestamp": 0,
+        "quarantined_stale_timestamp": 0,
+        "quarantined_unknown_product": 1,
+        "quarantined_late": 0,
         "duplicates_removed": 2,
         "late_dropped": 0,
-        "unknown_product_dropped": 1,
         "rows_written": 3,
+        "conflicting_product_ids": 0,
+        "conflicting_customer_ids": 0,
     }
     assert report.accounted == report.rows_read
     quarantine = read_table(spark, config, names.SILVER_QUARANTINE)
     reasons = sorted(tuple(r) for r in quarantine.select("quarantine_reason", "event_id").collect())
-    assert reasons == [("corrupt_record", None), ("missing_event_id", None), ("unparsable_timestamp", "e5")]
+    assert reasons == [
+        ("corrupt_record", None),
+        ("missing_event_id", None),
+        ("unknown_product", "e4"),
+        ("unparsable_timestamp", "e5"),
+    ]
 
 
 def test_duplicate_in_a_later_run_is_removed_and_late_event_is_counted_not_lost(spark, config):
@@ -167,8 +177,10 @@ def test_duplicate_in_a_later_run_is_removed_and_late_event_is_counted_not_lost(
     )
     assert second.accounted == second.rows_read
     assert sorted(r.event_id for r in silver_rows(spark, config).collect()) == ["e1", "e2"]
-    # The late event is still visible in bronze, and its drop is recorded in the run metrics.
-    assert read_table(spark, config, names.BRONZE_EVENTS).where(F.col("event_id") == "late").count() == 1
+    # The late event is findable by its id in quarantine, and its drop is in the run metrics.
+    late = read_table(spark, config, names.SILVER_QUARANTINE).where(F.col("quarantine_reason") == "late")
+    assert [(r.event_id, r.run_id) for r in late.collect()] == [("late", "run-2")]
+    assert second.quarantined["late"] == 1
     metrics = read_table(spark, config, names.RUN_METRICS).where("run_id = 'run-2' AND layer = 'silver'")
     assert dict(metrics.select("metric", "value").collect()) == second.metrics()
 

@@ -21,8 +21,9 @@ from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config, on_databricks
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.landing import landed_files, read_start
-from zenith.lakehouse.streams import observed_metrics, write_available_now
+from zenith.lakehouse.streams import observed_metrics, require_checkpoint, write_available_now
 from zenith.lakehouse.tables import overwrite_table, read_table
+from zenith.pipeline.event_files import check_event_files, print_warning, record_ingested_files
 
 CORRUPT = "_corrupt_record"
 EVENT_SCHEMA = (
@@ -69,6 +70,15 @@ def source_file() -> Column:
     return F.col("_metadata.file_path")
 
 
+def source_file_columns() -> list[Column]:
+    """The file a row came from, with the file's size and modification time when it was read."""
+    return [
+        source_file().alias("source_file"),
+        F.col("_metadata.file_size").alias("source_file_size"),
+        F.col("_metadata.file_modification_time").alias("source_file_modified"),
+    ]
+
+
 def with_event_metadata(raw_events: DataFrame) -> DataFrame:
     """Raw events plus ``event_dt``, the source file and the ingestion time; every row kept."""
     return raw_events.select(
@@ -82,6 +92,7 @@ def with_event_metadata(raw_events: DataFrame) -> DataFrame:
         CORRUPT,
         source_file().alias("source_file"),
         F.current_timestamp().alias("ingestion_timestamp"),
+        *source_file_columns()[1:],
     )
 
 
@@ -99,9 +110,16 @@ def event_metrics(events: DataFrame) -> DataFrame:
 
 
 def with_batch_metadata(raw: DataFrame) -> DataFrame:
-    """A batch snapshot plus its source file and ingestion time."""
-    return raw.withColumn("source_file", source_file()).withColumn(
-        "ingestion_timestamp", F.current_timestamp()
+    """A batch snapshot plus its source file, the file's time, a row order and the ingestion time.
+
+    ``source_row`` increases with the row's position in its file (Spark reads a file's splits in
+    order), so "the last row of the newest file" is a well-defined choice among conflicting rows.
+    """
+    return raw.select(
+        "*",
+        *source_file_columns(),
+        F.monotonically_increasing_id().alias("source_row"),
+        F.current_timestamp().alias("ingestion_timestamp"),
     )
 
 
@@ -118,6 +136,8 @@ def read_event_stream(spark: SparkSession, config: Config) -> DataFrame:
             spark.readStream.format("cloudFiles")
             .option("cloudFiles.format", "json")
             .option("cloudFiles.schemaLocation", str(config.schema_location(names.BRONZE_EVENTS)))
+            # A file rewritten or appended under its name is read again, whole, when reingesting.
+            .option("cloudFiles.allowOverwrites", str(config.changed_files == "reingest").lower())
         )
     else:
         if not landing.is_dir():
@@ -135,36 +155,30 @@ def read_event_stream(spark: SparkSession, config: Config) -> DataFrame:
     )
 
 
-def check_json_arrays(folder: Path) -> None:
-    """Fail, naming the file, if a landed event file is not a JSON array.
+def ingest_events(
+    spark: SparkSession,
+    config: Config,
+    warn: Callable[[str], None] = print_warning,
+    checked: int | None = None,
+) -> IngestReport:
+    """Append newly landed event files to ``bronze_user_events``; re-running adds nothing.
 
-    Read as a JSON array, a JSON Lines file would yield only its first record and drop the rest
-    without a trace, so array mode refuses such a file instead.
+    ``checked`` is ``check_event_files``' result when the caller already ran it.
     """
-    for path in landed_files(folder):
-        start = read_start(path, 4096).lstrip()[:1]
-        if start not in (b"[", b""):
-            raise ZenithError(
-                f"{path}: the JSON-array setting is on but the file starts with {start.decode(errors='replace')!r}, "
-                "not '[': turn the setting off for JSON Lines files"
-            )
-
-
-def ingest_events(spark: SparkSession, config: Config) -> IngestReport:
-    """Append newly landed event files to ``bronze_user_events``; re-running adds nothing."""
     started = time.monotonic()
-    if config.json_array:
-        check_json_arrays(config.events_landing)
+    changed = check_event_files(spark, config, warn) if checked is None else checked
     stream = read_event_stream(spark, config).transform(with_event_metadata).transform(event_metrics)
     query = write_available_now(stream, config, names.BRONZE_EVENTS, "bronze_user_events")
+    record_ingested_files(spark, config)
     batches = observed_metrics(query, "bronze_events")
     files = set().union(*(batch["files"] for batch in batches)) if batches else set()
     problem_keys = ("corrupt_records", "bad_timestamps", "missing_event_ids")
+    problems = {key: sum(batch[key] for batch in batches) for key in problem_keys}
     return IngestReport(
         table=names.BRONZE_EVENTS.name,
         files=len(files),
         rows=sum(batch["rows"] for batch in batches),
-        problems={key: sum(batch[key] for batch in batches) for key in problem_keys},
+        problems={**problems, "changed_files": changed},
         seconds=time.monotonic() - started,
     )
 
@@ -242,13 +256,16 @@ def ingest_products(spark: SparkSession, config: Config) -> IngestReport:
     files = _landed_files(config.products_landing, "product")
     check_product_schema(files)
     raw = spark.read.parquet(*[str(f) for f in files])
-    typed = raw.select(
+    typed = raw.transform(with_batch_metadata).select(
         *[
             F.col(column).cast(bronze_type).alias(column)
             for column, (_, bronze_type) in PRODUCT_COLUMNS.items()
         ],
-        source_file().alias("source_file"),
-        F.current_timestamp().alias("ingestion_timestamp"),
+        "source_file",
+        "source_file_size",
+        "source_file_modified",
+        "source_row",
+        "ingestion_timestamp",
     )
     overwrite_table(typed, config, names.BRONZE_PRODUCTS)
     rows = read_table(spark, config, names.BRONZE_PRODUCTS).count()
@@ -256,10 +273,19 @@ def ingest_products(spark: SparkSession, config: Config) -> IngestReport:
 
 
 def run_bronze(spark: SparkSession, config: Config, log: Callable[[str], None] = print) -> list[IngestReport]:
-    """Load customers, products and new events into bronze; log one line per table."""
-    reports = []
-    for ingest in (ingest_customers, ingest_products, ingest_events):
-        report = ingest(spark, config)
+    """Load customers, products and new events into bronze; log one line per table.
+
+    Every input is checked before any table is written, so a bad file leaves all of them as they were.
+    """
+    check_customer_headers(_landed_files(config.customers_landing, "customer"))
+    check_product_schema(_landed_files(config.products_landing, "product"))
+    require_checkpoint(spark, config, names.BRONZE_EVENTS)
+    changed = check_event_files(spark, config, lambda message: log(f"bronze  {message}"))
+    reports = [
+        ingest_customers(spark, config),
+        ingest_products(spark, config),
+        ingest_events(spark, config, checked=changed),
+    ]
+    for report in reports:
         log(f"bronze  {report}")
-        reports.append(report)
     return reports
