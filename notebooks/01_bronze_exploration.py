@@ -100,8 +100,10 @@ display(untimed_events)
 
 # COMMAND ----------
 
-from zenith.pipeline.silver import with_quarantine_reason
+from zenith.pipeline.quarantine import with_quarantine_reason
 
-problems = events.transform(with_quarantine_reason).where(F.col("quarantine_reason").isNotNull())
+problems = events.transform(with_quarantine_reason(config.max_event_age_days)).where(
+    F.col("quarantine_reason").isNotNull()
+)
 problems_per_file = problems.groupBy("source_file", "quarantine_reason").count()
 display(problems_per_file.orderBy("source_file", "quarantine_reason"))

@@ -48,7 +48,12 @@ def test_every_event_line_is_kept_with_its_problems_counted(spark, config):
     report = bronze.ingest_events(spark, config)
 
     assert (report.files, report.rows) == (1, 5)
-    assert report.problems == {"corrupt_records": 2, "bad_timestamps": 1, "missing_event_ids": 1}
+    assert report.problems == {
+        "corrupt_records": 2,
+        "bad_timestamps": 1,
+        "missing_event_ids": 1,
+        "changed_files": 0,
+    }
     expected = [
         ("e1", "2026-03-01T10:00:00.123456+00:00", dt.datetime(2026, 3, 1, 10, 0, 0, 123456), 1, 10, None),
         ("e2", "not-a-time", None, 1, 10, None),

@@ -166,6 +166,7 @@ def test_notebooks_run_in_order_on_a_fresh_lakehouse(spark, lakehouse_config, mo
         "corrupt_record": generated.malformed,
         "missing_event_id": generated.null_id,
         "unparsable_timestamp": generated.bad_timestamp,
+        "unknown_product": generated.unknown_product,  # one availableNow batch: nothing is late
     }
     silver_metrics = {
         metric: value

@@ -16,7 +16,7 @@ from zenith.lakehouse.config import LANDING, Config
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.landing import landed_files
 from zenith.lakehouse.tables import read_table
-from zenith.pipeline import bronze
+from zenith.pipeline import event_files
 from zenith.pipeline.run import PipelineRun, RunParams
 
 # Customer 2 lives in a city the region rule does not list; 3 has a blank location; 4 has none.
@@ -97,7 +97,7 @@ def test_json_array_check_walks_sub_folders_and_names_the_nested_json_lines_file
     with pytest.raises(
         ZenithError, match=r"user_events/2026/03/28/part-0001\.json: the JSON-array setting is on"
     ):
-        bronze.check_json_arrays(config.events_landing)
+        event_files.check_json_arrays(config.events_landing)
 
 
 def test_json_array_check_reads_gzip_files_decompressed(tmp_path):
@@ -106,7 +106,7 @@ def test_json_array_check_reads_gzip_files_decompressed(tmp_path):
     (tmp_path / "2026/part-2.json.gz").write_bytes(gzip.compress(event("b", "x").encode()))
 
     with pytest.raises(ZenithError, match=r"2026/part-2\.json\.gz: .* starts with '\{'"):
-        bronze.check_json_arrays(tmp_path)
+        event_files.check_json_arrays(tmp_path)
 
 
 # --- The generator leaves your data alone ------------------------------------------------------------

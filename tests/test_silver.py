@@ -14,7 +14,7 @@ from tests.landing import event, write_customers, write_events, write_products
 from zenith.lakehouse import config as names
 from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import read_table
-from zenith.pipeline import bronze, silver
+from zenith.pipeline import bronze, regions, silver
 
 SILVER_KEY_COLUMNS = (
     "event_id STRING, event_dt TIMESTAMP, event_date DATE, action STRING, user_id INT, session_id STRING, "
@@ -41,20 +41,20 @@ LOCATIONS = [
 def test_regions_of_a_pandas_series_ignore_case_and_spaces_and_put_unlisted_cities_in_central():
     locations = pd.Series([location for location, _ in LOCATIONS], dtype=object)
 
-    regions = silver.regions_of(locations)
+    result = regions.regions_of(locations)
 
-    assert regions.tolist() == [region for _, region in LOCATIONS]
+    assert result.tolist() == [region for _, region in LOCATIONS]
     assert regions.index.equals(locations.index)
 
 
 def test_regions_of_an_all_null_batch_are_all_none():
-    assert silver.regions_of(pd.Series([None, None], dtype=object)).tolist() == [None, None]
+    assert regions.regions_of(pd.Series([None, None], dtype=object)).tolist() == [None, None]
 
 
 def test_categorize_region_through_spark_gives_the_same_regions(spark):
     df = spark.createDataFrame([(location,) for location, _ in LOCATIONS], "location STRING")
 
-    result = df.select("location", silver.categorize_region("location").alias("region"))
+    result = df.select("location", regions.categorize_region("location").alias("region"))
 
     expected = spark.createDataFrame(LOCATIONS, "location STRING, region STRING")
     assertDataFrameEqual(result, expected)
@@ -135,16 +135,26 @@ def test_stream_quarantines_dedupes_joins_and_accounts_for_every_row(spark, conf
         "quarantined_corrupt_record": 1,
         "quarantined_missing_event_id": 1,
         "quarantined_unparsable_timestamp": 1,
+        "quarantined_future_timestamp": 0,
+        "quarantined_stale_timestamp": 0,
+        "quarantined_unknown_product": 1,
+        "quarantined_late": 0,
         "duplicates_removed": 2,
         "late_dropped": 0,
-        "unknown_product_dropped": 1,
         "rows_written": 3,
         "rows_without_region": 1,
+        "conflicting_product_ids": 0,
+        "conflicting_customer_ids": 0,
     }
     assert report.accounted == report.rows_read
     quarantine = read_table(spark, config, names.SILVER_QUARANTINE)
     reasons = sorted(tuple(r) for r in quarantine.select("quarantine_reason", "event_id").collect())
-    assert reasons == [("corrupt_record", None), ("missing_event_id", None), ("unparsable_timestamp", "e5")]
+    assert reasons == [
+        ("corrupt_record", None),
+        ("missing_event_id", None),
+        ("unknown_product", "e4"),
+        ("unparsable_timestamp", "e5"),
+    ]
 
 
 def test_duplicate_in_a_later_run_is_removed_and_late_event_is_counted_not_lost(spark, config):
@@ -168,8 +178,10 @@ def test_duplicate_in_a_later_run_is_removed_and_late_event_is_counted_not_lost(
     )
     assert second.accounted == second.rows_read
     assert sorted(r.event_id for r in silver_rows(spark, config).collect()) == ["e1", "e2"]
-    # The late event is still visible in bronze, and its drop is recorded in the run metrics.
-    assert read_table(spark, config, names.BRONZE_EVENTS).where(F.col("event_id") == "late").count() == 1
+    # The late event is findable by its id in quarantine, and its drop is in the run metrics.
+    late = read_table(spark, config, names.SILVER_QUARANTINE).where(F.col("quarantine_reason") == "late")
+    assert [(r.event_id, r.run_id) for r in late.collect()] == [("late", "run-2")]
+    assert second.quarantined["late"] == 1
     metrics = read_table(spark, config, names.RUN_METRICS).where("run_id = 'run-2' AND layer = 'silver'")
     assert dict(metrics.select("metric", "value").collect()) == second.metrics()
 

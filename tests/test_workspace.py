@@ -233,6 +233,8 @@ def test_deploy_creates_a_paused_serverless_job_with_setup_then_elt(fake, client
         {"name": "layers", "default": "bronze,silver,gold,analytics"},
         {"name": "full_refresh", "default": "false"},
         {"name": "json_array", "default": "false"},
+        {"name": "changed_files", "default": "warn"},
+        {"name": "max_event_age_days", "default": "3650"},
     ]
     assert job["schedule"]["pause_status"] == "PAUSED"
     assert [t["task_key"] for t in job["tasks"]] == ["setup", "elt"]
@@ -358,6 +360,8 @@ def test_cli_run_passes_its_flags_as_job_parameters_and_exits_1_on_failure(fake,
         "layers": "bronze",
         "full_refresh": "true",
         "json_array": "false",
+        "changed_files": "warn",
+        "max_event_age_days": "3650",
     }
     assert capsys.readouterr().err.startswith("zenith: error: run 500 ended TERMINATED FAILED: ")
 

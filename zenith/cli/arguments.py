@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from zenith.lakehouse.config import CATALOG
+from zenith.lakehouse.config import CATALOG, CHANGED_FILES, check_name
 from zenith.lakehouse.errors import ZenithError
 from zenith.pipeline.params import WIDGET_DEFAULTS, RunParams, params_from_widgets, parse_layers
 
@@ -60,16 +60,30 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json-array", action="store_true", help="event files are JSON arrays, not JSON Lines"
     )
+    parser.add_argument(
+        "--changed-files",
+        choices=CHANGED_FILES,
+        default=WIDGET_DEFAULTS["changed_files"],
+        help="a landed event file changed after it was ingested: warn, fail, or reingest (Auto Loader only)",
+    )
+    parser.add_argument(
+        "--max-event-age-days",
+        type=positive_int,
+        default=int(WIDGET_DEFAULTS["max_event_age_days"]),
+        help="quarantine events dated more than this many days before they were ingested",
+    )
 
 
 def params_from_args(args: argparse.Namespace) -> RunParams:
     """Parameters from parsed command-line flags."""
     return RunParams(
-        catalog=args.catalog,
+        catalog=check_name("catalog", args.catalog),
         layers=parse_layers(args.layers),
         full_refresh=args.full_refresh,
         lakehouse=args.lakehouse,
         json_array=args.json_array,
+        changed_files=args.changed_files,
+        max_event_age_days=args.max_event_age_days,
     )
 
 

@@ -67,6 +67,13 @@ def _run_command(args: argparse.Namespace) -> int:
     from zenith.databricks.job import job_parameters, run_job
 
     layers = ",".join(parse_layers(args.layers))  # a typo fails here, not minutes into the run
-    parameters = job_parameters(args.catalog, layers, args.full_refresh, args.json_array)
+    parameters = job_parameters(
+        args.catalog,
+        layers,
+        args.full_refresh,
+        args.json_array,
+        changed_files=args.changed_files,
+        max_event_age_days=args.max_event_age_days,
+    )
     run_job(workspace_client(args.profile), parameters, wait=not args.no_wait)
     return 0

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from zenith.databricks.client import calling
 from zenith.lakehouse import config as names
-from zenith.lakehouse.config import parse_managed_location
+from zenith.lakehouse.config import check_name, parse_managed_location
 from zenith.lakehouse.setup import SetupStep
 
 if TYPE_CHECKING:
@@ -77,6 +77,7 @@ def setup_workspace(
     An existing catalog is only read, never created again; ``managed_location`` is used only when
     the catalog is created.
     """
+    check_name("catalog", catalog)
     steps = []
     for obj in _catalog_objects(w, catalog, managed_location):
         steps.append(_ensure(w, obj))

@@ -79,10 +79,15 @@ def job_parameters(
     layers: str | None = None,
     full_refresh: bool = False,
     json_array: bool = False,
+    **settings: object,
 ) -> dict[str, str]:
-    """The job's parameters by name: ELT.py's widgets, with its defaults where none is given."""
+    """The job's parameters by name: ELT.py's widgets, with its defaults where none is given.
+
+    ``settings`` gives other widgets' values by name (``changed_files``, ``max_event_age_days``).
+    """
     flags = {"full_refresh": str(full_refresh).lower(), "json_array": str(json_array).lower()}
-    parameters = {**names.WIDGET_DEFAULTS, "catalog": catalog, **flags}
+    flags |= {name: str(value) for name, value in settings.items() if name in names.WIDGET_DEFAULTS}
+    parameters = {**names.WIDGET_DEFAULTS, "catalog": names.check_name("catalog", catalog), **flags}
     return parameters | ({"layers": layers} if layers else {})
 
 

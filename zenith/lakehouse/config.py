@@ -50,6 +50,7 @@ GOLD_CUSTOMER_SUMMARY = Table(GOLD, "customer_purchase_summary")
 RUN_METRICS = Table(SYSTEM, "run_metrics")
 # Gold's mergeable per-customer state (sums, counts and the HLL sketch of products bought).
 GOLD_CUSTOMER_STATE = Table(SYSTEM, "gold_customer_state")
+INGESTED_FILES = Table(SYSTEM, "ingested_event_files")
 TABLES = (
     BRONZE_EVENTS,
     BRONZE_CUSTOMERS,
@@ -60,17 +61,26 @@ TABLES = (
     GOLD_CUSTOMER_SUMMARY,
     GOLD_CUSTOMER_STATE,
     RUN_METRICS,
+    INGESTED_FILES,
 )
 
 LAYERS = ("bronze", "silver", "gold", "analytics")
+LAYER_OF_SCHEMA = {BRONZE: "bronze", SILVER: "silver", GOLD: "gold"}
 # The pipeline's layers in run order, and the notebook widgets (and Databricks job parameters) ELT.py reads, with their defaults.
 WIDGET_DEFAULTS = {
     "catalog": CATALOG,
     "layers": ",".join(LAYERS),
     "full_refresh": "false",
     "json_array": "false",
+    "changed_files": "warn",
+    "max_event_age_days": "3650",
 }
+# What bronze does with a landed event file changed after it was ingested; reingest is Auto Loader's
+# cloudFiles.allowOverwrites (Databricks only).
+CHANGED_FILES = ("warn", "fail", "reingest")
 WIDGETS = tuple(WIDGET_DEFAULTS)
+
+DEFAULT_MAX_EVENT_AGE_DAYS = int(WIDGET_DEFAULTS["max_event_age_days"])
 
 LAKEHOUSE_ENV = "ZENITH_LAKEHOUSE"
 CONNECT_PORT = 15002  # Spark Connect's usual port
@@ -110,6 +120,35 @@ def quote(*parts: str) -> str:
     return ".".join("`" + part.replace("`", "``") + "`" for part in parts)
 
 
+def sql_string(value: object) -> str:
+    """``value`` as a Spark SQL string literal: a quote or backslash in it stays part of the text."""
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{text}'"
+
+
+# Unity Catalog object names: at most 255 characters, none of period, space, forward slash,
+# the ASCII control characters (00-1F) or DEL (7F). Locally the name is also a folder name.
+_NAME_LIMIT = 255
+_FORBIDDEN_IN_NAMES = re.compile(r"[./ \x00-\x1f\x7f]")
+
+
+def check_name(kind: str, name: object) -> str:
+    """``name`` if it is a valid Unity Catalog name, else a one-line ZenithError saying why."""
+    if not isinstance(name, str) or not name:
+        raise ZenithError(f"{kind}: got {name!r}, expected a non-empty name")
+    if len(name) > _NAME_LIMIT:
+        raise ZenithError(
+            f"{kind}: {name[:40]!r}... is {len(name)} characters long, at most {_NAME_LIMIT} allowed"
+        )
+    bad = _FORBIDDEN_IN_NAMES.search(name)
+    if bad:
+        raise ZenithError(
+            f"{kind}: {name!r} contains {bad.group()!r}; Unity Catalog names cannot contain a period, "
+            "a space, '/' or a control character"
+        )
+    return name
+
+
 @dataclass(frozen=True)
 class Config:
     """Where everything lives for one deployment: Databricks or a local lakehouse folder.
@@ -122,9 +161,14 @@ class Config:
     catalog: str = CATALOG
     lakehouse: Path | None = None
     json_array: bool = False
+    # Silver quarantines an event dated more than this many days before it was ingested.
+    max_event_age_days: int = DEFAULT_MAX_EVENT_AGE_DAYS
+    # A landed event file changed after ingestion: warn, fail, or (Auto Loader only) reingest it.
+    changed_files: str = "warn"
     managed_location: str | None = None
 
     def __post_init__(self) -> None:
+        check_name("catalog", self.catalog)
         if self.lakehouse is not None and not isinstance(self.lakehouse, Path):
             object.__setattr__(self, "lakehouse", Path(self.lakehouse))
 

@@ -18,15 +18,17 @@ import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from urllib.parse import unquote
 
 from pyspark.errors import PySparkException
 from pyspark.logger import PySparkLogger
 from pyspark.sql import SparkSession
 
 from zenith.lakehouse import config as names
-from zenith.lakehouse.config import Config, on_databricks
+from zenith.lakehouse.config import Config, on_databricks, sql_string
 from zenith.lakehouse.connect import check_shared_lakehouse, connect_session, remote_url, server_command
 from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.streams import ROCKSDB_STATE_CONF
 from zenith.lakehouse.tables import register_local_table
 
 MIN_JAVA = 17
@@ -47,10 +49,7 @@ LOCAL_CONF = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.adaptive.enabled": "true",
     "spark.databricks.delta.snapshotPartitions": "2",
-    "spark.sql.streaming.stateStore.providerClass": (
-        "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
-    ),
-    "spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled": "true",
+    **ROCKSDB_STATE_CONF,
     "spark.driver.memory": "1536m",
     "spark.driver.extraJavaOptions": " ".join(
         (
@@ -176,7 +175,7 @@ def registered_location(spark: SparkSession, schema_name: str) -> str | None:
     if not spark.catalog.databaseExists(schema_name.replace("`", "")):
         return None
     info = {row[0]: row[1] for row in spark.sql(f"DESCRIBE SCHEMA {schema_name}").collect()}
-    return str(info.get("Location", "")).removeprefix("file:") or None
+    return unquote(str(info.get("Location", "")).removeprefix("file:")) or None  # a URI: %20 is a space
 
 
 def register_local_schema(spark: SparkSession, config: Config, schema: str) -> None:
@@ -188,7 +187,7 @@ def register_local_schema(spark: SparkSession, config: Config, schema: str) -> N
     name, path = config.schema_name(schema), config.schema_path(schema)
     location = registered_location(spark, name)
     if location is None:
-        spark.sql(f"CREATE SCHEMA IF NOT EXISTS {name} LOCATION '{path}'")
+        spark.sql(f"CREATE SCHEMA IF NOT EXISTS {name} LOCATION {sql_string(path)}")
     elif Path(location.removeprefix("//")).resolve() != path.resolve():
         raise ZenithError(
             f"schema {name} in this Spark session's catalog belongs to another lakehouse ({location}), "

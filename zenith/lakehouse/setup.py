@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pyspark.sql import SparkSession
 
 from zenith.lakehouse import config as names
-from zenith.lakehouse.config import Config, parse_managed_location, quote
+from zenith.lakehouse.config import Config, parse_managed_location, quote, sql_string
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.runtime import register_local_schema
 
@@ -60,7 +60,9 @@ def _setup_local(spark: SparkSession, config: Config) -> list[SetupStep]:
 def create_catalog_sql(catalog: str, managed_location: str | None = None) -> str:
     """``CREATE CATALOG``, with ``MANAGED LOCATION`` when one is given (checked by ``parse_managed_location``)."""
     location = parse_managed_location(managed_location)
-    return f"CREATE CATALOG {quote(catalog)}" + (f" MANAGED LOCATION '{location}'" if location else "")
+    return f"CREATE CATALOG {quote(catalog)}" + (
+        f" MANAGED LOCATION {sql_string(location)}" if location else ""
+    )
 
 
 def _setup_databricks(spark: SparkSession, config: Config) -> list[SetupStep]:

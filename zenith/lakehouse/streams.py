@@ -10,12 +10,51 @@ from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
-from zenith.lakehouse.config import Config, Table
-from zenith.lakehouse.tables import path_option
+from zenith.lakehouse.config import LAYER_OF_SCHEMA, LAYERS, Config, Table
+from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.tables import path_option, read_table, table_exists
 
 # A query keeps this many micro-batch progress reports; the run's metrics are read from them.
 RECENT_PROGRESS_CONF = "spark.sql.streaming.numRecentProgressUpdates"
 RECENT_PROGRESS_KEPT = 10_000
+
+
+def has_checkpoint(config: Config, table: Table) -> bool:
+    """True if the stream that writes ``table`` has committed offsets in its checkpoint."""
+    offsets = config.checkpoint(table) / "offsets"
+    return offsets.is_dir() and any(not p.name.startswith(".") for p in offsets.iterdir())
+
+
+def require_checkpoint(spark: SparkSession, config: Config, table: Table) -> None:
+    """Fail in one line if a table has rows but its stream's checkpoint is gone.
+
+    Without its checkpoint a stream starts from the beginning and would append its whole
+    source to the table a second time.
+    """
+    if has_checkpoint(config, table) or not table_exists(spark, config, table):
+        return
+    if read_table(spark, config, table).take(1):
+        layer = LAYER_OF_SCHEMA[table.schema]
+        rebuild = ",".join(LAYERS[LAYERS.index(layer) : LAYERS.index("gold") + 1])
+        raise ZenithError(
+            f"the checkpoint of {config.table_name(table)} ({config.checkpoint(table)}) is missing but the "
+            f"table has rows, so a run would read its whole source again: rebuild with --full-refresh "
+            f"--layers {rebuild} (the full_refresh and layers widgets on Databricks)"
+        )
+
+
+def _start(writer: DataStreamWriter, spark: SparkSession, config: Config, table: Table, query_name: str):
+    """Set the progress history, check the checkpoint, and start a ``writer``'s availableNow run."""
+    with suppress(PySparkException):  # a platform that fixes this setting keeps its own value
+        spark.conf.set(RECENT_PROGRESS_CONF, str(RECENT_PROGRESS_KEPT))
+    require_checkpoint(spark, config, table)
+    return (
+        writer.queryName(query_name)
+        .option("checkpointLocation", str(config.checkpoint(table)))
+        .trigger(availableNow=True)
+    )
+
+
 # Keyed state (silver's deduplication) in RocksDB with changelog checkpointing: a run loads only
 # the changes since the last snapshot, not every key ever stored (the default HDFS-backed store
 # replays its delta files). A checkpoint keeps the provider it was created with.
@@ -38,46 +77,31 @@ def write_available_now(df: DataFrame, config: Config, table: Table, query_name:
     """Append a stream to a Delta table with an ``availableNow`` trigger and wait for it to end.
 
     The checkpoint lives in the ``_system.checkpoints`` volume, so a re-run processes only what
-    arrived since the last one.
+    arrived since the last one. New columns are added to the table's schema.
     """
-    writer = df.writeStream.format("delta").outputMode("append").options(**path_option(config, table))
-    return _run(df, writer, config, table, query_name, lambda w: w.toTable(config.table_name(table)))
-
-
-def run_available_now(
-    df: DataFrame,
-    config: Config,
-    checkpoint_of: Table,
-    query_name: str,
-    batch_function: Callable[[DataFrame, int], None],
-) -> StreamingQuery:
-    """Hand each micro-batch of what arrived since the last run to ``batch_function``; wait for the end.
-
-    The checkpoint is the one of ``checkpoint_of``, the table the function writes first.
-    """
-    writer = df.writeStream.foreachBatch(batch_function)
-    return _run(df, writer, config, checkpoint_of, query_name, lambda w: w.start())
-
-
-def _run(
-    df: DataFrame,
-    writer: DataStreamWriter,
-    config: Config,
-    checkpoint_of: Table,
-    query_name: str,
-    start: Callable[[DataStreamWriter], StreamingQuery],
-) -> StreamingQuery:
-    """Start ``writer`` with an ``availableNow`` trigger and its checkpoint, and wait for it to end."""
     spark = df.sparkSession
-    with suppress(PySparkException):  # a platform that fixes this setting keeps its own value
-        spark.conf.set(RECENT_PROGRESS_CONF, str(RECENT_PROGRESS_KEPT))
+    writer = df.writeStream.format("delta").outputMode("append").option("mergeSchema", "true")
+    writer = _start(writer, spark, config, table, query_name).options(**path_option(config, table))
+    query = writer.toTable(config.table_name(table))
+    return _finish(query, spark, query_name)
+
+
+def write_batches_available_now(
+    df: DataFrame,
+    config: Config,
+    table: Table,
+    query_name: str,
+    write_batch: Callable[[DataFrame, int], None],
+) -> StreamingQuery:
+    """Run ``write_batch(batch, batch_id)`` on each micro-batch of a stream that writes ``table``."""
+    spark = df.sparkSession
+    query = _start(df.writeStream.foreachBatch(write_batch), spark, config, table, query_name).start()
+    return _finish(query, spark, query_name)
+
+
+def _finish(query: StreamingQuery, spark: SparkSession, query_name: str) -> StreamingQuery:
+    """Wait for an availableNow run to end; warn if its progress history overflowed."""
     kept = recent_progress_kept(spark)
-    writer = (
-        writer.queryName(query_name)
-        .option("checkpointLocation", str(config.checkpoint(checkpoint_of)))
-        .trigger(availableNow=True)
-    )
-    query = start(writer)
     query.awaitTermination()
     if kept is not None and len(query.recentProgress) >= kept:
         print(

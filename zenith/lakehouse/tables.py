@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from pyspark.sql import DataFrame, DataFrameWriter, SparkSession
 
-from zenith.lakehouse.config import Config, Table
+from zenith.lakehouse.config import Config, Table, sql_string
 
 
 def path_option(config: Config, table: Table) -> dict[str, str]:
@@ -33,7 +33,9 @@ def read_table(spark: SparkSession, config: Config, table: Table) -> DataFrame:
 def register_local_table(spark: SparkSession, config: Config, table: Table) -> None:
     """Name a local Delta table in the session catalog (its schema and data stay in the Delta log)."""
     path = config.table_path(table)
-    spark.sql(f"CREATE TABLE IF NOT EXISTS {config.table_name(table)} USING DELTA LOCATION '{path}'")
+    spark.sql(
+        f"CREATE TABLE IF NOT EXISTS {config.table_name(table)} USING DELTA LOCATION {sql_string(path)}"
+    )
 
 
 def _save(writer: DataFrameWriter, spark: SparkSession, config: Config, table: Table) -> None:
@@ -58,9 +60,23 @@ def overwrite_table(df: DataFrame, config: Config, table: Table, partition_by: S
     _save(writer, df.sparkSession, config, table)
 
 
-def append_table(df: DataFrame, config: Config, table: Table) -> None:
-    """Append ``df`` to a table, creating it on first use."""
-    _save(df.write.format("delta").mode("append"), df.sparkSession, config, table)
+def append_table(
+    df: DataFrame,
+    config: Config,
+    table: Table,
+    txn: tuple[str, int] | None = None,
+    merge_schema: bool = False,
+) -> None:
+    """Append ``df`` to a table, creating it on first use.
+
+    ``txn`` (an application id and a version) makes the append idempotent: Delta skips it if
+    that application already committed that version, as when a stream replays a micro-batch.
+    ``merge_schema`` adds ``df``'s new columns to the table.
+    """
+    writer = df.write.format("delta").mode("append").option("mergeSchema", str(merge_schema).lower())
+    if txn is not None:
+        writer = writer.option("txnAppId", txn[0]).option("txnVersion", str(txn[1]))
+    _save(writer, df.sparkSession, config, table)
 
 
 def drop_table(spark: SparkSession, config: Config, table: Table) -> None:

@@ -6,40 +6,34 @@ and products are small batch snapshots that overwrite their tables.
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow.parquet as pq
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config, Table, on_databricks
 from zenith.lakehouse.errors import ZenithError
-from zenith.lakehouse.landing import landed_files, read_start
-from zenith.lakehouse.streams import observed_metrics, write_available_now
+from zenith.lakehouse.streams import observed_metrics, require_checkpoint, write_available_now
 from zenith.lakehouse.tables import overwrite_table, read_table
-from zenith.pipeline.snapshots import snapshot_unchanged
+from zenith.pipeline.event_files import check_event_files, print_warning, record_ingested_files
+from zenith.pipeline.snapshots import (
+    PRODUCT_COLUMNS,
+    check_customer_headers,
+    check_product_schema,
+    landed_snapshot_files,
+    snapshot_unchanged,
+)
 
 CORRUPT = "_corrupt_record"
 EVENT_SCHEMA = (
     "event_id STRING, event_timestamp STRING, user_id INT, event_type STRING, "
     f"product_id INT, session_id STRING, {CORRUPT} STRING"
 )
-CUSTOMER_COLUMNS = ("customer_id", "signup_date", "location")
-HEADER_BYTES = 65_536  # enough for any header line
 CUSTOMER_SCHEMA = f"customer_id INT, signup_date STRING, location STRING, {CORRUPT} STRING"
-# Parquet column -> (accepted Arrow type names, the bronze type it is cast to)
-PRODUCT_COLUMNS = {
-    "product_id": (("int8", "int16", "int32", "int64"), "int"),
-    "product_name": (("string", "large_string"), "string"),
-    "category": (("string", "large_string"), "string"),
-    "price": (("float", "double", "halffloat"), "double"),
-}
 
 
 @dataclass(frozen=True)
@@ -78,6 +72,15 @@ def source_file() -> Column:
     return F.col("_metadata.file_path")
 
 
+def source_file_columns() -> list[Column]:
+    """The file a row came from, with the file's size and modification time when it was read."""
+    return [
+        source_file().alias("source_file"),
+        F.col("_metadata.file_size").alias("source_file_size"),
+        F.col("_metadata.file_modification_time").alias("source_file_modified"),
+    ]
+
+
 def with_event_metadata(raw_events: DataFrame) -> DataFrame:
     """Raw events plus ``event_dt``, the source file and the ingestion time; every row kept."""
     return raw_events.select(
@@ -91,6 +94,7 @@ def with_event_metadata(raw_events: DataFrame) -> DataFrame:
         CORRUPT,
         source_file().alias("source_file"),
         F.current_timestamp().alias("ingestion_timestamp"),
+        *source_file_columns()[1:],
     )
 
 
@@ -107,19 +111,18 @@ def event_metrics(events: DataFrame) -> DataFrame:
     )
 
 
-def batch_metadata() -> list[Column]:
-    """The source file with its size and modification time (what a reload compares), and the load time."""
-    return [
-        source_file().alias("source_file"),
-        F.col("_metadata.file_size").alias("source_file_size"),
-        F.col("_metadata.file_modification_time").alias("source_file_modified"),
-        F.current_timestamp().alias("ingestion_timestamp"),
-    ]
-
-
 def with_batch_metadata(raw: DataFrame) -> DataFrame:
-    """A batch snapshot plus its source file (path, size, modification time) and ingestion time."""
-    return raw.select("*", *batch_metadata())
+    """A batch snapshot plus its source file, the file's time, a row order and the ingestion time.
+
+    ``source_row`` increases with the row's position in its file (Spark reads a file's splits in
+    order), so "the last row of the newest file" is a well-defined choice among conflicting rows.
+    """
+    return raw.select(
+        "*",
+        *source_file_columns(),
+        F.monotonically_increasing_id().alias("source_row"),
+        F.current_timestamp().alias("ingestion_timestamp"),
+    )
 
 
 # --- Events stream ----------------------------------------------------------------------------
@@ -135,6 +138,8 @@ def read_event_stream(spark: SparkSession, config: Config) -> DataFrame:
             spark.readStream.format("cloudFiles")
             .option("cloudFiles.format", "json")
             .option("cloudFiles.schemaLocation", str(config.schema_location(names.BRONZE_EVENTS)))
+            # A file rewritten or appended under its name is read again, whole, when reingesting.
+            .option("cloudFiles.allowOverwrites", str(config.changed_files == "reingest").lower())
         )
     else:
         if not landing.is_dir():
@@ -152,65 +157,40 @@ def read_event_stream(spark: SparkSession, config: Config) -> DataFrame:
     )
 
 
-def check_json_arrays(folder: Path) -> None:
-    """Fail, naming the file, if a landed event file is not a JSON array.
+def ingest_events(
+    spark: SparkSession,
+    config: Config,
+    warn: Callable[[str], None] = print_warning,
+    checked: int | None = None,
+) -> IngestReport:
+    """Append newly landed event files to ``bronze_user_events``; re-running adds nothing.
 
-    Read as a JSON array, a JSON Lines file would yield only its first record and drop the rest
-    without a trace, so array mode refuses such a file instead.
+    ``checked`` is ``check_event_files``' result when the caller already ran it.
     """
-    for path in landed_files(folder):
-        start = read_start(path, 4096).lstrip()[:1]
-        if start not in (b"[", b""):
-            raise ZenithError(
-                f"{path}: the JSON-array setting is on but the file starts with {start.decode(errors='replace')!r}, "
-                "not '[': turn the setting off for JSON Lines files"
-            )
-
-
-def ingest_events(spark: SparkSession, config: Config) -> IngestReport:
-    """Append newly landed event files to ``bronze_user_events``; re-running adds nothing."""
     started = time.monotonic()
-    if config.json_array:
-        check_json_arrays(config.events_landing)
+    changed = check_event_files(spark, config, warn) if checked is None else checked
     stream = read_event_stream(spark, config).transform(with_event_metadata).transform(event_metrics)
     query = write_available_now(stream, config, names.BRONZE_EVENTS, "bronze_user_events")
+    record_ingested_files(spark, config)
     batches = observed_metrics(query, "bronze_events")
     files = set().union(*(batch["files"] for batch in batches)) if batches else set()
     problem_keys = ("corrupt_records", "bad_timestamps", "missing_event_ids")
+    problems = {key: sum(batch[key] for batch in batches) for key in problem_keys}
     return IngestReport(
         table=names.BRONZE_EVENTS.name,
         files=len(files),
         rows=sum(batch["rows"] for batch in batches),
-        problems={key: sum(batch[key] for batch in batches) for key in problem_keys},
+        problems={**problems, "changed_files": changed},
         seconds=time.monotonic() - started,
     )
 
 
 # --- Customers and products (batch) -------------------------------------------------------------
-def _landed_files(folder: Path, what: str) -> list[Path]:
-    files = landed_files(folder)
-    if not files:
-        raise ZenithError(f"no {what} files in {folder} or its sub-folders: run 'zenith generate' first")
-    return files
-
-
 def _unchanged_report(
     spark: SparkSession, config: Config, table: Table, files: list[Path], started: float
 ) -> IngestReport:
     rows = read_table(spark, config, table).count()
     return IngestReport(table.name, len(files), rows, {}, time.monotonic() - started, unchanged=True)
-
-
-def check_customer_headers(files: list[Path]) -> None:
-    """Fail, naming the file, if a CSV header is not exactly the expected columns."""
-    for path in files:
-        first_lines = read_start(path, HEADER_BYTES).decode("utf-8", errors="replace")
-        header = next(csv.reader(io.StringIO(first_lines)), [])
-        if tuple(h.strip() for h in header) != CUSTOMER_COLUMNS:
-            raise ZenithError(
-                f"{path}: header {','.join(header) or '(empty)'} does not match the expected columns "
-                f"{','.join(CUSTOMER_COLUMNS)}"
-            )
 
 
 def ingest_customers(spark: SparkSession, config: Config) -> IngestReport:
@@ -220,7 +200,7 @@ def ingest_customers(spark: SparkSession, config: Config) -> IngestReport:
     ``_corrupt_record`` and counted, not silently loaded as NULL keys.
     """
     started = time.monotonic()
-    files = _landed_files(config.customers_landing, "customer")
+    files = landed_snapshot_files(config.customers_landing, "customer")
     check_customer_headers(files)
     if snapshot_unchanged(spark, config, names.BRONZE_CUSTOMERS, files):
         return _unchanged_report(spark, config, names.BRONZE_CUSTOMERS, files, started)
@@ -243,39 +223,24 @@ def ingest_customers(spark: SparkSession, config: Config) -> IngestReport:
     )
 
 
-def check_product_schema(files: list[Path]) -> None:
-    """Fail, naming the file and column, if a Parquet file lacks a column or has a wrong type."""
-    for path in files:
-        try:
-            schema = pq.read_schema(path)
-        except Exception as exc:  # pyarrow raises several types for a non-Parquet file
-            raise ZenithError(f"{path}: not a readable Parquet file ({exc})") from None
-        for column, (accepted, _) in PRODUCT_COLUMNS.items():
-            if column not in schema.names:
-                raise ZenithError(
-                    f"{path}: column {column} is missing (expected {', '.join(PRODUCT_COLUMNS)})"
-                )
-            actual = str(schema.field(column).type)
-            if actual not in accepted:
-                raise ZenithError(
-                    f"{path}: column {column} has type {actual}, expected one of {', '.join(accepted)}"
-                )
-
-
 def ingest_products(spark: SparkSession, config: Config) -> IngestReport:
     """Overwrite ``bronze_product_details`` from the landed Parquet files."""
     started = time.monotonic()
-    files = _landed_files(config.products_landing, "product")
+    files = landed_snapshot_files(config.products_landing, "product")
     check_product_schema(files)
     if snapshot_unchanged(spark, config, names.BRONZE_PRODUCTS, files):
         return _unchanged_report(spark, config, names.BRONZE_PRODUCTS, files, started)
     raw = spark.read.parquet(*[str(f) for f in files])
-    typed = raw.select(
+    typed = raw.transform(with_batch_metadata).select(
         *[
             F.col(column).cast(bronze_type).alias(column)
             for column, (_, bronze_type) in PRODUCT_COLUMNS.items()
         ],
-        *batch_metadata(),
+        "source_file",
+        "source_file_size",
+        "source_file_modified",
+        "source_row",
+        "ingestion_timestamp",
     )
     overwrite_table(typed, config, names.BRONZE_PRODUCTS)
     rows = read_table(spark, config, names.BRONZE_PRODUCTS).count()
@@ -283,10 +248,19 @@ def ingest_products(spark: SparkSession, config: Config) -> IngestReport:
 
 
 def run_bronze(spark: SparkSession, config: Config, log: Callable[[str], None] = print) -> list[IngestReport]:
-    """Load customers, products and new events into bronze; log one line per table."""
-    reports = []
-    for ingest in (ingest_customers, ingest_products, ingest_events):
-        report = ingest(spark, config)
+    """Load customers, products and new events into bronze; log one line per table.
+
+    Every input is checked before any table is written, so a bad file leaves all of them as they were.
+    """
+    check_customer_headers(landed_snapshot_files(config.customers_landing, "customer"))
+    check_product_schema(landed_snapshot_files(config.products_landing, "product"))
+    require_checkpoint(spark, config, names.BRONZE_EVENTS)
+    changed = check_event_files(spark, config, lambda message: log(f"bronze  {message}"))
+    reports = [
+        ingest_customers(spark, config),
+        ingest_products(spark, config),
+        ingest_events(spark, config, checked=changed),
+    ]
+    for report in reports:
         log(f"bronze  {report}")
-        reports.append(report)
     return reports

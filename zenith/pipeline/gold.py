@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 from zenith.lakehouse import config as names
 from zenith.lakehouse import tables
 from zenith.lakehouse.config import Config
-from zenith.lakehouse.streams import run_available_now
+from zenith.lakehouse.streams import write_batches_available_now
 
 # Silver prices are DECIMAL(10,2); Spark sums them into DECIMAL(20,2), which keeps the cents exact.
 MONEY = "decimal(20,2)"
@@ -263,7 +263,7 @@ def run_gold(spark: SparkSession, config: Config, log: Callable[[str], object] =
     create_gold_tables(spark, config)
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     new_silver = spark.readStream.table(config.table_name(names.SILVER_ACTIVITY))
-    query = run_available_now(
+    query = write_batches_available_now(
         new_silver,
         config,
         names.GOLD_PRODUCT_PERFORMANCE,

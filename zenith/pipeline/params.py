@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zenith.lakehouse.config import CATALOG, LAYERS, WIDGET_DEFAULTS, WIDGETS
+from zenith.lakehouse.config import CATALOG, CHANGED_FILES, LAYERS, WIDGET_DEFAULTS, WIDGETS, check_name
 from zenith.lakehouse.errors import ZenithError
 
 __all__ = [
@@ -31,6 +31,18 @@ class RunParams:
     full_refresh: bool = False
     lakehouse: str | None = None
     json_array: bool = False
+    changed_files: str = WIDGET_DEFAULTS["changed_files"]
+    max_event_age_days: int = int(WIDGET_DEFAULTS["max_event_age_days"])
+
+    def __post_init__(self) -> None:
+        if self.changed_files not in CHANGED_FILES:
+            raise ZenithError(
+                f"changed_files: got {self.changed_files!r}, expected one of {', '.join(CHANGED_FILES)}"
+            )
+        if not isinstance(self.max_event_age_days, int) or self.max_event_age_days < 1:
+            raise ZenithError(
+                f"max_event_age_days: got {self.max_event_age_days!r}, expected a whole number >= 1"
+            )
 
 
 def parse_layers(text: str) -> tuple[str, ...]:
@@ -50,6 +62,14 @@ def parse_bool(name: str, text: str) -> bool:
     return value == "true"
 
 
+def parse_days(name: str, text: str) -> int:
+    """A whole number of days >= 1 from a widget or job parameter."""
+    try:
+        return int(str(text).strip())
+    except ValueError:
+        raise ZenithError(f"{name}: got {text!r}, expected a whole number >= 1") from None
+
+
 def params_from_widgets(dbutils) -> RunParams:
     """Parameters from notebook widgets (created with defaults when missing) or job parameters."""
     dbutils.widgets.text("catalog", WIDGET_DEFAULTS["catalog"], "Catalog")
@@ -60,8 +80,14 @@ def params_from_widgets(dbutils) -> RunParams:
     dbutils.widgets.dropdown(
         "json_array", WIDGET_DEFAULTS["json_array"], ["false", "true"], "Events as JSON arrays"
     )
+    dbutils.widgets.dropdown(
+        "changed_files", WIDGET_DEFAULTS["changed_files"], list(CHANGED_FILES), "Changed event files"
+    )
+    dbutils.widgets.text("max_event_age_days", WIDGET_DEFAULTS["max_event_age_days"], "Max event age (days)")
     return RunParams(
-        catalog=dbutils.widgets.get("catalog").strip() or CATALOG,
+        catalog=check_name("catalog", dbutils.widgets.get("catalog").strip() or CATALOG),
+        changed_files=dbutils.widgets.get("changed_files").strip().lower(),
+        max_event_age_days=parse_days("max_event_age_days", dbutils.widgets.get("max_event_age_days")),
         layers=parse_layers(dbutils.widgets.get("layers")),
         full_refresh=parse_bool("full_refresh", dbutils.widgets.get("full_refresh")),
         json_array=parse_bool("json_array", dbutils.widgets.get("json_array")),

@@ -16,7 +16,8 @@ from pyspark.sql import DataFrame, SparkSession
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import TIMINGS_FILE_ENV, Config
-from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.errors import ZenithError, storage_errors
+from zenith.lakehouse.run_lock import acquire_run_lock, release_run_lock
 from zenith.lakehouse.run_metrics import new_run_id, record_metrics
 from zenith.lakehouse.runtime import get_spark
 from zenith.lakehouse.tables import drop_table, read_table
@@ -24,7 +25,7 @@ from zenith.pipeline import analytics, bronze, gold, silver
 from zenith.pipeline.params import LAYERS, RunParams
 
 LAYER_TABLES = {
-    "bronze": (names.BRONZE_EVENTS, names.BRONZE_CUSTOMERS, names.BRONZE_PRODUCTS),
+    "bronze": (names.BRONZE_EVENTS, names.BRONZE_CUSTOMERS, names.BRONZE_PRODUCTS, names.INGESTED_FILES),
     "silver": (names.SILVER_ACTIVITY, names.SILVER_QUARANTINE),
     "gold": (names.GOLD_PRODUCT_PERFORMANCE, names.GOLD_CUSTOMER_SUMMARY, names.GOLD_CUSTOMER_STATE),
     "analytics": (),
@@ -78,31 +79,46 @@ class PipelineRun:
     def start(cls, params: RunParams, log: Callable[[str], None] = print) -> PipelineRun:
         """Open the session for ``params`` and, on a full refresh, drop the chosen layers' tables."""
         config = Config.from_env(catalog=params.catalog, lakehouse=params.lakehouse).with_(
-            json_array=params.json_array
+            json_array=params.json_array,
+            changed_files=params.changed_files,
+            max_event_age_days=params.max_event_age_days,
         )
         spark = get_spark(config, app_name="zenith-elt")
         run = cls(spark, config, params, log, timings={"session_ready_at": time.time()})
         require_setup(spark, config)
+        acquire_run_lock(config)  # held until the process ends or ``finish`` is called
         if params.full_refresh:
             dropped = refreshed_layers(params.layers)
-            for layer in dropped:
-                for table in LAYER_TABLES[layer]:
-                    drop_table(spark, config, table)
+            with storage_errors():
+                for layer in dropped:
+                    for table in LAYER_TABLES[layer]:
+                        drop_table(spark, config, table)
             log(f"full refresh: dropped the tables and checkpoints of {', '.join(dropped)}")
         return run
+
+    def finish(self) -> None:
+        """Release the run lock so another run can start on this lakehouse."""
+        release_run_lock(self.config)
 
     def wants(self, layer: str) -> bool:
         return layer in self.params.layers
 
     def _record(
-        self, layer: str, rows_in: int, rows_out: int, started: float, parts: dict[str, float]
+        self,
+        layer: str,
+        rows_in: int,
+        rows_out: int,
+        started: float,
+        parts: dict[str, float],
+        more: dict[str, int] | None = None,
     ) -> None:
         """Keep the layer's counts for the summary and, if it did anything, in ``_system.run_metrics``."""
         summary = LayerSummary(layer, rows_in, rows_out, time.monotonic() - started)
         self.summaries.append(summary)
         if rows_in or rows_out:
-            metrics = {"rows_in": rows_in, "rows_out": rows_out}
-            record_metrics(self.spark, self.config, self.run_id, layer, metrics)
+            metrics = {"rows_in": rows_in, "rows_out": rows_out, **(more or {})}
+            with storage_errors():
+                record_metrics(self.spark, self.config, self.run_id, layer, metrics)
         self._time(layer, time.monotonic() - started, parts)
 
     def _time(self, layer: str, seconds: float, parts: dict[str, float]) -> None:
@@ -117,16 +133,20 @@ class PipelineRun:
         if not self.wants("bronze"):
             return None
         started = time.monotonic()
-        reports = bronze.run_bronze(self.spark, self.config, self.log)
+        with storage_errors():
+            reports = bronze.run_bronze(self.spark, self.config, self.log)
         rows = sum(report.rows_written for report in reports)
-        self._record("bronze", rows, rows, started, {report.table: report.seconds for report in reports})
+        problems = {f"{r.table}.{problem}": n for r in reports for problem, n in r.problems.items()}
+        timings = {report.table: report.seconds for report in reports}
+        self._record("bronze", rows, rows, started, timings, problems)
         return reports
 
     def silver(self) -> silver.SilverReport | None:
         if not self.wants("silver"):
             return None
         started = time.monotonic()
-        report = silver.run_silver(self.spark, self.config, self.run_id, self.log)
+        with storage_errors():
+            report = silver.run_silver(self.spark, self.config, self.run_id, self.log)
         self._record("silver", report.rows_read, report.rows_written, started, report.timings)
         return report
 
@@ -134,7 +154,8 @@ class PipelineRun:
         if not self.wants("gold"):
             return None
         started = time.monotonic()
-        report = gold.run_gold(self.spark, self.config, self.log)
+        with storage_errors():
+            report = gold.run_gold(self.spark, self.config, self.log)
         rows_out = report.product_performance_rows + report.customer_summary_rows if report.rows_in else 0
         self._record("gold", report.rows_in, rows_out, started, report.timings)
         return report
@@ -179,4 +200,5 @@ def run_pipeline(params: RunParams, log: Callable[[str], None] = print) -> Pipel
     run.gold()
     show_answers({**run.data_quality(), **run.analytics()})
     log("\n" + run.summary())
+    run.finish()
     return run

@@ -1,23 +1,20 @@
 """Silver: the trusted, deduplicated, enriched activity stream, with every dropped row accounted for.
 
-Bronze events that cannot be trusted (corrupt, no id, no parsable time) go to a quarantine table
-before they can reach the watermark or the deduplication. The rest are deduplicated within a
+Bronze events that cannot be trusted (corrupt, no id, no parsable or believable time) are kept
+from the watermark and the deduplication. The rest are deduplicated on ``event_id`` within a
 3-minute watermark, joined to products (inner, broadcast) and customers (left), and given a region.
+Then every bronze row of the run that is not in silver goes to quarantine with its reason
+(``zenith.pipeline.quarantine``).
 """
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import pandas as pd
-from pyspark import cloudpickle
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
-from pyspark.sql.functions import pandas_udf
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config
@@ -25,117 +22,75 @@ from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.run_metrics import record_metrics
 from zenith.lakehouse.streams import (
     observed_metrics,
+    require_checkpoint,
     state_operator_metric,
     sum_metrics,
     use_rocksdb_state_store,
     write_available_now,
+    write_batches_available_now,
 )
 from zenith.lakehouse.tables import read_table, table_exists
-from zenith.pipeline.bronze import CORRUPT
+from zenith.pipeline.quarantine import REASONS, quarantine_batch, trusted_events, with_quarantine_reason
+from zenith.pipeline.regions import categorize_region
 
 WATERMARK = "3 minutes"
 PRICE_TYPE = "decimal(10,2)"
-# Lower-cased locations on the coasts; every other known (non-blank) location is Central.
-COASTAL_REGIONS = {
-    "new york": "East Coast",
-    "philadelphia": "East Coast",
-    "los angeles": "West Coast",
-    "san diego": "West Coast",
-}
-INLAND_REGION = "Central"
-QUARANTINE_REASONS = ("corrupt_record", "missing_event_id", "unparsable_timestamp")
-
-
-def regions_of(locations: pd.Series) -> pd.Series:
-    """The region of each location: East Coast, West Coast or Central; None for a NULL or blank one.
-
-    Case and surrounding spaces are ignored. A NULL region therefore means exactly an unknown
-    customer or one without a location, which is what the gold data-quality count reports.
-    """
-    keys = locations.astype("string").str.strip().str.lower()
-    regions = keys.map(COASTAL_REGIONS).fillna(INLAND_REGION).astype(object)
-    return regions.where(keys.notna() & (keys != ""), None)
-
-
-def categorize_region(location: str | Column) -> Column:
-    """The region of each location as a Column: ``regions_of`` run as a Pandas UDF.
-
-    The UDF is made here, on use, rather than at import: only then does a session exist, and
-    it must be a UDF of that session's kind (classic or Spark Connect). This module is pickled
-    by value, so the UDF carries ``regions_of`` and the regions with it and the server's Python
-    workers run it without the ``zenith`` package installed.
-    """
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    return pandas_udf(regions_of, T.StringType())(location)
 
 
 # --- Transformations --------------------------------------------------------------------------
-def quarantine_reason() -> Column:
-    """Why a bronze event cannot be trusted, or NULL if it can."""
-    return (
-        F.when(F.col(CORRUPT).isNotNull(), F.lit("corrupt_record"))
-        .when(F.col("event_id").isNull(), F.lit("missing_event_id"))
-        .when(F.col("event_dt").isNull(), F.lit("unparsable_timestamp"))
-    )
-
-
-def with_quarantine_reason(bronze_events: DataFrame) -> DataFrame:
-    """Bronze events with a ``quarantine_reason`` column (NULL for trusted rows)."""
-    return bronze_events.withColumn("quarantine_reason", quarantine_reason())
-
-
-def count_input(events: DataFrame) -> DataFrame:
-    """Observe rows read and rows quarantined per reason in each micro-batch."""
-    reason = F.col("quarantine_reason")
-    return events.observe(
-        "silver_input",
-        F.count(F.lit(1)).alias("rows_read"),
-        *[F.count_if(reason == r).alias(r) for r in QUARANTINE_REASONS],
-    )
-
-
-def quarantined_events(events: DataFrame) -> DataFrame:
-    """The untrusted rows, with their reason and when they were quarantined."""
-    return events.where(F.col("quarantine_reason").isNotNull()).withColumn(
-        "quarantined_at", F.current_timestamp()
-    )
-
-
-def trusted_events(events: DataFrame) -> DataFrame:
-    """The rows with an id, a parsable time and no parse error."""
-    return events.where(F.col("quarantine_reason").isNull()).drop("quarantine_reason", CORRUPT)
-
-
 def dedupe_events(events: DataFrame) -> DataFrame:
-    """Drop re-delivered events within a 3-minute watermark on ``event_dt``.
+    """Drop re-sent events by ``event_id`` alone, within a 3-minute watermark on ``event_dt``.
 
-    Keying on ``event_id`` and ``event_dt`` (a re-delivery carries the same time) lets Spark evict
-    a key's state once the watermark passes its time, so state stays bounded; ``event_id`` alone
-    would be kept for ever. A copy arriving after the watermark has passed is dropped as late
-    and counted by the operator, so no duplicate gets through either way.
+    A re-send with another timestamp is still a duplicate. Spark keeps an id in state until
+    the watermark passes its first time, so state stays bounded. A copy arriving after that is
+    dropped as late; the quarantine step then finds its id in silver and counts it a duplicate.
     """
-    return events.withWatermark("event_dt", WATERMARK).dropDuplicates(["event_id", "event_dt"])
+    return events.withWatermark("event_dt", WATERMARK).dropDuplicatesWithinWatermark(["event_id"])
+
+
+def newest_last(key: str) -> Window:
+    """Rows of one key, the row to keep first: newest file, then file name, then last row in the file."""
+    return Window.partitionBy(key).orderBy(
+        F.col("source_file_modified").desc(), F.col("source_file").desc(), F.col("source_row").desc()
+    )
+
+
+def keep_newest(key: str) -> Callable[[DataFrame], DataFrame]:
+    """One row per non-NULL ``key``: the last row of the newest file that has it."""
+
+    def pick(rows: DataFrame) -> DataFrame:
+        ranked = rows.where(F.col(key).isNotNull()).withColumn("_rank", F.row_number().over(newest_last(key)))
+        return ranked.where(F.col("_rank") == 1).drop("_rank")
+
+    return pick
+
+
+def count_conflicts(rows: DataFrame, key: str, values: Sequence[str]) -> int:
+    """The number of ``key`` values that appear with more than one set of ``values``."""
+    variants = (
+        rows.where(F.col(key).isNotNull())
+        .groupBy(key)
+        .agg(F.count_distinct(F.struct(*values)).alias("variants"))
+    )
+    return variants.where(F.col("variants") > 1).count()
 
 
 def product_dimension(products: DataFrame) -> DataFrame:
-    """One row per product, price as an exact decimal."""
-    return (
-        products.where(F.col("product_id").isNotNull())
-        .dropDuplicates(["product_id"])
-        .select("product_id", "product_name", "category", F.col("price").cast(PRICE_TYPE).alias("price"))
+    """One row per product (the last row of the newest file wins), price as an exact decimal."""
+    return products.transform(keep_newest("product_id")).select(
+        "product_id", "product_name", "category", F.col("price").cast(PRICE_TYPE).alias("price")
     )
 
 
 def customer_dimension(customers: DataFrame) -> DataFrame:
-    """One row per valid customer id with its region (rows that failed to parse stay in bronze).
+    """One row per valid customer id with its region (the last row of the newest file wins).
 
-    The region depends on the customer only, so it is computed here, on the small dimension,
-    rather than on every event after the join: the same column for a fraction of the work.
+    Rows that failed to parse have a NULL id; they stay in bronze, counted there. The region
+    depends on the customer only, so it is computed here, on the small dimension, rather than on
+    every event after the join: the same column for a fraction of the work.
     """
-    return (
-        customers.where(F.col("customer_id").isNotNull())
-        .dropDuplicates(["customer_id"])
-        .select("customer_id", categorize_region(F.col("location")).alias("region"))
+    return customers.transform(keep_newest("customer_id")).select(
+        "customer_id", categorize_region(F.col("location")).alias("region")
     )
 
 
@@ -187,14 +142,15 @@ def count_output(silver: DataFrame) -> DataFrame:
     )
 
 
-def silver_stream(bronze_events: DataFrame, products: DataFrame, customers: DataFrame) -> DataFrame:
+def silver_stream(
+    bronze_events: DataFrame, products: DataFrame, customers: DataFrame, max_event_age_days: int
+) -> DataFrame:
     """The whole silver transformation of a bronze event stream, with counting points."""
     deduped = (
-        bronze_events.transform(with_quarantine_reason)
-        .transform(count_input)
+        bronze_events.transform(count_rows("silver_read"))
+        .transform(with_quarantine_reason(max_event_age_days))
         .transform(trusted_events)
         .transform(dedupe_events)
-        .transform(count_rows("silver_deduped"))
     )
     enriched = deduped.transform(enrich(product_dimension(products), customer_dimension(customers)))
     return enriched.transform(to_silver).transform(count_output)
@@ -203,28 +159,27 @@ def silver_stream(bronze_events: DataFrame, products: DataFrame, customers: Data
 # --- Run ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SilverReport:
-    """What one silver run did; the counts add up to ``rows_read``."""
+    """What one silver run did; quarantined, duplicates and written add up to ``rows_read``.
+
+    ``late_dropped`` is what Spark's watermark dropped: those rows are in quarantine as ``late``,
+    or counted as duplicates when their id is in silver. ``conflicts`` counts, per dimension, the
+    ids whose rows disagree (the last row of the newest file was used).
+    """
 
     rows_read: int
     quarantined: dict[str, int]
     duplicates_removed: int
     late_dropped: int
-    unknown_product_dropped: int
     rows_written: int
     no_region: int = 0
+    conflicts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # seconds by query
 
     @property
     def accounted(self) -> int:
-        """Every way a row read can leave: quarantined, deduplicated, late, unknown product, written."""
-        return (
-            sum(self.quarantined.values())
-            + self.duplicates_removed
-            + self.late_dropped
-            + self.unknown_product_dropped
-            + self.rows_written
-        )
+        """Every way a row read can leave: quarantined (any reason), a duplicate, or written."""
+        return sum(self.quarantined.values()) + self.duplicates_removed + self.rows_written
 
     def metrics(self) -> dict[str, int]:
         return {
@@ -232,9 +187,9 @@ class SilverReport:
             **{f"quarantined_{reason}": n for reason, n in self.quarantined.items()},
             "duplicates_removed": self.duplicates_removed,
             "late_dropped": self.late_dropped,
-            "unknown_product_dropped": self.unknown_product_dropped,
             "rows_written": self.rows_written,
             "rows_without_region": self.no_region,
+            **{f"conflicting_{key}s": n for key, n in self.conflicts.items()},
         }
 
     def __str__(self) -> str:
@@ -248,43 +203,72 @@ def _require_tables(spark: SparkSession, config: Config) -> None:
             raise ZenithError(f"table {config.table_name(table)} does not exist: run the bronze layer first")
 
 
+def quarantined_by_run(spark: SparkSession, config: Config, run_id: str, since) -> dict[str, int]:
+    """Rows this run put in quarantine, per reason (every reason listed, 0 if none)."""
+    quarantine = read_table(spark, config, names.SILVER_QUARANTINE)
+    # The time filter lets Delta skip the files of earlier runs.
+    mine = quarantine.where((F.col("quarantined_at") >= F.lit(since)) & (F.col("run_id") == run_id))
+    counts = dict(mine.groupBy("quarantine_reason").count().collect())
+    return {reason: counts.get(reason, 0) for reason in REASONS}
+
+
+def dimension_conflicts(
+    products: DataFrame, customers: DataFrame, log: Callable[[str], None]
+) -> dict[str, int]:
+    """Count (and report) the product and customer ids whose landed rows disagree."""
+    conflicts = {
+        "product_id": count_conflicts(products, "product_id", ("product_name", "category", "price")),
+        "customer_id": count_conflicts(customers, "customer_id", ("location",)),
+    }
+    for key, n in conflicts.items():
+        if n:
+            log(f"silver  warning: {n} {key}(s) have conflicting rows; used the last row of the newest file")
+    return conflicts
+
+
 def run_silver(
     spark: SparkSession, config: Config, run_id: str, log: Callable[[str], None] = print
 ) -> SilverReport:
-    """Quarantine untrusted bronze events, then stream the rest into silver; record the accounting."""
+    """Stream trusted bronze events into silver, then quarantine every row that did not get there."""
     started = time.monotonic()
+    since = spark.range(1).select(F.current_timestamp()).first()[0]
     _require_tables(spark, config)
+    for table in (names.SILVER_ACTIVITY, names.SILVER_QUARANTINE):
+        require_checkpoint(spark, config, table)
     use_rocksdb_state_store(spark)
-    events = spark.readStream.table(config.table_name(names.BRONZE_EVENTS))
-    quarantine = events.transform(with_quarantine_reason).transform(quarantined_events)
-    write_available_now(quarantine, config, names.SILVER_QUARANTINE, "silver_quarantine")
-    quarantined_at = time.monotonic()
-
     products = read_table(spark, config, names.BRONZE_PRODUCTS)
     customers = read_table(spark, config, names.BRONZE_CUSTOMERS)
+    conflicts = dimension_conflicts(products, customers, log)
+
+    events = spark.readStream.table(config.table_name(names.BRONZE_EVENTS))
     query = write_available_now(
-        silver_stream(events, products, customers),
+        silver_stream(events, products, customers, config.max_event_age_days),
         config,
         names.SILVER_ACTIVITY,
         "silver_sessionized_activity",
     )
-    read = sum_metrics(observed_metrics(query, "silver_input"), ("rows_read", *QUARANTINE_REASONS))
-    deduped = sum_metrics(observed_metrics(query, "silver_deduped"), ("rows",))["rows"]
+    streamed_at = time.monotonic()
+    # Second, over the same bronze rows: it must see what the first wrote to silver.
+    events = spark.readStream.table(config.table_name(names.BRONZE_EVENTS))
+    write_batches_available_now(
+        events, config, names.SILVER_QUARANTINE, "silver_quarantine", quarantine_batch(config, run_id)
+    )
+    read = sum_metrics(observed_metrics(query, "silver_read"), ("rows",))["rows"]
     output = sum_metrics(observed_metrics(query, "silver_output"), ("rows", "no_region"))
     written = output["rows"]
+    quarantined = quarantined_by_run(spark, config, run_id, since)
     report = SilverReport(
-        rows_read=read["rows_read"],
-        quarantined={reason: read[reason] for reason in QUARANTINE_REASONS},
-        duplicates_removed=state_operator_metric(query, "numDroppedDuplicateRows"),
+        rows_read=read,
+        quarantined=quarantined,
+        duplicates_removed=read - sum(quarantined.values()) - written,
         late_dropped=state_operator_metric(query, "numRowsDroppedByWatermark"),
-        # The inner join to products is the only step between these two counts.
-        unknown_product_dropped=deduped - written,
         rows_written=written,
         no_region=output["no_region"],
+        conflicts=conflicts,
         seconds=time.monotonic() - started,
         timings={
-            names.SILVER_QUARANTINE.name: quarantined_at - started,
-            names.SILVER_ACTIVITY.name: time.monotonic() - quarantined_at,
+            names.SILVER_ACTIVITY.name: streamed_at - started,
+            names.SILVER_QUARANTINE.name: time.monotonic() - streamed_at,
         },
     )
     if report.rows_read:

@@ -1,20 +1,74 @@
-"""Whether a batch snapshot (customers, products) must be reloaded: did its landed files change?
+"""The batch snapshots' landed files (customers CSV, products Parquet): found, checked, compared.
 
-A bronze snapshot table keeps each row's source file with the file's size and modification time,
+Every file is checked (CSV header, Parquet columns and types) before any table is written. A
+bronze snapshot table keeps each row's source file with the file's size and modification time,
 so a run compares those with the landing folder and skips the reload (and the new table version)
 when nothing was added, removed or rewritten.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from zenith.lakehouse.config import Config, Table
+from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.landing import landed_files, read_start
 from zenith.lakehouse.tables import read_table, table_exists
+
+CUSTOMER_COLUMNS = ("customer_id", "signup_date", "location")
+HEADER_BYTES = 65_536  # enough for any header line
+# Parquet column -> (accepted Arrow type names, the bronze type it is cast to)
+PRODUCT_COLUMNS = {
+    "product_id": (("int8", "int16", "int32", "int64"), "int"),
+    "product_name": (("string", "large_string"), "string"),
+    "category": (("string", "large_string"), "string"),
+    "price": (("float", "double", "halffloat"), "double"),
+}
+
+
+def landed_snapshot_files(folder: Path, what: str) -> list[Path]:
+    files = landed_files(folder)
+    if not files:
+        raise ZenithError(f"no {what} files in {folder} or its sub-folders: run 'zenith generate' first")
+    return files
+
+
+def check_customer_headers(files: list[Path]) -> None:
+    """Fail, naming the file, if a CSV header is not exactly the expected columns."""
+    for path in files:
+        first_lines = read_start(path, HEADER_BYTES).decode("utf-8", errors="replace")
+        header = next(csv.reader(io.StringIO(first_lines)), [])
+        if tuple(h.strip() for h in header) != CUSTOMER_COLUMNS:
+            raise ZenithError(
+                f"{path}: header {','.join(header) or '(empty)'} does not match the expected columns "
+                f"{','.join(CUSTOMER_COLUMNS)}"
+            )
+
+
+def check_product_schema(files: list[Path]) -> None:
+    """Fail, naming the file and column, if a Parquet file lacks a column or has a wrong type."""
+    for path in files:
+        try:
+            schema = pq.read_schema(path)
+        except Exception as exc:  # pyarrow raises several types for a non-Parquet file
+            raise ZenithError(f"{path}: not a readable Parquet file ({exc})") from None
+        for column, (accepted, _) in PRODUCT_COLUMNS.items():
+            if column not in schema.names:
+                raise ZenithError(
+                    f"{path}: column {column} is missing (expected {', '.join(PRODUCT_COLUMNS)})"
+                )
+            actual = str(schema.field(column).type)
+            if actual not in accepted:
+                raise ZenithError(
+                    f"{path}: column {column} has type {actual}, expected one of {', '.join(accepted)}"
+                )
 
 
 def landed_fingerprint(files: list[Path]) -> set[tuple[str, int, int]]:

@@ -1,0 +1,299 @@
+"""Issue 14's hostile cases, each on a fresh lakehouse: exact silver, quarantine and gold rows, and metrics."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from tests.landing import PRODUCTS, event, write_customers, write_events, write_products
+from tests.reliability import (
+    DAY,
+    gold_rows,
+    quarantine_rows,
+    run_metrics,
+    run_pipeline,
+    silver_metrics,
+    silver_rows,
+    table_version,
+    ts,
+    views,
+)
+from zenith.lakehouse import config as names
+from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.run_lock import LOCK_FILE
+from zenith.lakehouse.setup import setup_environment
+from zenith.lakehouse.tables import read_table, table_exists
+
+
+@pytest.fixture
+def config(spark, lakehouse_config):
+    setup_environment(spark, lakehouse_config)
+    write_customers(lakehouse_config)
+    write_products(lakehouse_config)
+    return lakehouse_config
+
+
+def desk_view(event_id: str, at: str) -> tuple:
+    """The silver row of a product-10 view by user 1."""
+    return (event_id, ts(at), "East Coast", 10, Decimal("249.99"))
+
+
+# 1 -------------------------------------------------------------------------------------------
+def test_bad_clocks_are_quarantined_before_the_watermark_and_late_rows_are_findable(spark, config):
+    write_events(
+        config,
+        "events-1.json",
+        event("e1", "2026-03-01T10:00:00+00:00"),
+        event("future", "2099-01-01T00:00:00+00:00"),  # would move the watermark to 2099
+        event("epoch", "1970-01-01T00:00:00+00:00"),
+    )
+    run_pipeline(config)
+    write_events(
+        config,
+        "events-2.json",
+        event("e2", "2026-03-01T10:01:00+00:00"),
+        event("late", "2026-03-01T09:00:00+00:00"),  # behind the 09:57 watermark
+    )
+    second, _ = run_pipeline(config)
+
+    assert silver_rows(spark, config) == [
+        desk_view("e1", "2026-03-01T10:00:00"),
+        desk_view("e2", "2026-03-01T10:01:00"),
+    ]
+    assert quarantine_rows(spark, config) == [
+        ("future_timestamp", "future", "2099-01-01T00:00:00+00:00"),
+        ("late", "late", "2026-03-01T09:00:00+00:00"),
+        ("stale_timestamp", "epoch", "1970-01-01T00:00:00+00:00"),
+    ]
+    assert gold_rows(spark, config) == [views(10, 2)]
+    assert run_metrics(spark, config, second) == silver_metrics(
+        rows_read=2, quarantined_late=1, late_dropped=1, rows_written=1
+    )
+
+
+# 2 -------------------------------------------------------------------------------------------
+def test_a_resent_event_id_with_another_time_is_a_duplicate_in_one_file_and_in_a_later_run(spark, config):
+    write_events(
+        config,
+        "events-1.json",
+        event("e1", "2026-03-01T10:00:00+00:00"),
+        event("e1", "2026-03-01T10:00:01+00:00"),  # the same event re-sent one second later
+        event("e2", "2026-03-01T10:00:00+00:00", product_id=20),
+    )
+    first, _ = run_pipeline(config)
+    write_events(config, "events-2.json", event("e1", "2026-03-01T10:00:02+00:00"))
+    second, _ = run_pipeline(config)
+
+    assert silver_rows(spark, config) == [
+        desk_view("e1", "2026-03-01T10:00:00"),
+        ("e2", ts("2026-03-01T10:00:00"), "East Coast", 20, Decimal("15.50")),
+    ]
+    assert quarantine_rows(spark, config) == []
+    assert gold_rows(spark, config) == [views(10, 1), views(20, 1)]
+    assert run_metrics(spark, config, first) == silver_metrics(
+        rows_read=3, duplicates_removed=1, rows_written=2
+    )
+    assert run_metrics(spark, config, second) == silver_metrics(rows_read=1, duplicates_removed=1)
+
+
+# 3 -------------------------------------------------------------------------------------------
+def test_a_file_changed_in_place_is_warned_about_or_fails_as_chosen(spark, config):
+    write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
+    run_pipeline(config)
+    time.sleep(0.01)
+    write_events(  # the upstream appends to the file it already delivered
+        config,
+        "events-1.json",
+        event("e1", "2026-03-01T10:00:00+00:00"),
+        event("e2", "2026-03-01T10:01:00+00:00"),
+    )
+    size_before = len(event("e1", "2026-03-01T10:00:00+00:00")) + 1
+
+    second, lines = run_pipeline(config)
+
+    warning = (
+        "bronze  warning: 1 landed event file(s) changed after bronze ingested them and will not be read "
+        f"again: events-1.json (ingested {size_before} bytes, now {2 * size_before}); "
+        "land new content under a new file name"
+    )
+    assert warning in lines
+    assert run_metrics(spark, config, second, "bronze")["bronze_user_events.changed_files"] == 1
+    assert silver_rows(spark, config) == [desk_view("e1", "2026-03-01T10:00:00")]
+    assert quarantine_rows(spark, config) == []
+    assert gold_rows(spark, config) == [views(10, 1)]
+    assert run_metrics(spark, config, second) == silver_metrics()
+
+    versions = {t: table_version(spark, config, t) for t in (names.BRONZE_CUSTOMERS, names.BRONZE_EVENTS)}
+    with pytest.raises(
+        ZenithError,
+        match=r"^1 landed event file\(s\) changed .*events-1\.json.* set changed_files to warn\)$",
+    ):
+        run_pipeline(config, changed_files="fail")
+    assert {t: table_version(spark, config, t) for t in versions} == versions
+
+
+# 4 -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("table", "layers", "fix"),
+    [
+        (names.BRONZE_EVENTS, ("bronze",), "--full-refresh --layers bronze,silver,gold"),
+        (names.SILVER_ACTIVITY, ("silver",), "--full-refresh --layers silver,gold"),
+    ],
+    ids=["bronze", "silver"],
+)
+def test_a_lost_checkpoint_with_rows_in_the_table_stops_with_the_fix(spark, config, table, layers, fix):
+    write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
+    run_pipeline(config)
+    shutil.rmtree(config.checkpoint(table))
+
+    with pytest.raises(ZenithError) as raised:
+        run_pipeline(config, layers=layers)
+
+    message = str(raised.value)
+    assert message.startswith(
+        f"the checkpoint of {config.table_name(table)} ({config.checkpoint(table)}) is missing"
+    )
+    assert fix in message
+    assert "\n" not in message
+    assert read_table(spark, config, names.BRONZE_EVENTS).count() == 1
+    assert silver_rows(spark, config) == [desk_view("e1", "2026-03-01T10:00:00")]
+    assert quarantine_rows(spark, config) == []
+    assert gold_rows(spark, config) == [views(10, 1)]
+
+
+# 5 -------------------------------------------------------------------------------------------
+def test_a_pretty_printed_json_array_in_json_lines_mode_is_refused_naming_the_setting(spark, config):
+    records = [event("a1", "2026-03-01T10:00:00+00:00"), event("a2", "2026-03-01T10:01:00+00:00")]
+    config.events_landing.mkdir(parents=True, exist_ok=True)
+    path = config.events_landing / "events-1.json"
+    path.write_text("[\n  " + ",\n  ".join(records) + "\n]\n")
+
+    with pytest.raises(ZenithError) as raised:
+        run_pipeline(config)
+
+    assert str(raised.value) == (
+        f"{path}: the file is a JSON array over several lines but the JSON-array setting is off: "
+        "turn it on (--json-array, or the json_array widget) for such files"
+    )
+    assert not any(table_exists(spark, config, t) for t in names.TABLES)
+
+
+# 6 -------------------------------------------------------------------------------------------
+def test_a_second_run_on_the_same_lakehouse_stops_in_one_line_until_the_first_dies(spark, config):
+    write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(config.lakehouse / LOCK_FILE)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(ZenithError) as raised:
+            run_pipeline(config)
+    finally:
+        holder.kill()  # kill -9: the operating system releases the lock
+        holder.wait()
+
+    assert str(raised.value) == (
+        f"another run is in progress since 2026-11-26 23:00:00 UTC (pid {holder.pid}) on {config.lakehouse}: "
+        "wait for it to end"
+    )
+    assert not table_exists(spark, config, names.BRONZE_EVENTS)
+    run, _ = run_pipeline(config)
+    assert silver_rows(spark, config) == [desk_view("e1", "2026-03-01T10:00:00")]
+    assert quarantine_rows(spark, config) == []
+    assert gold_rows(spark, config) == [views(10, 1)]
+    assert run_metrics(spark, config, run) == silver_metrics(rows_read=1, rows_written=1)
+
+
+HOLD_LOCK = """
+import fcntl, os, sys, time
+handle = open(sys.argv[1], "a+")
+fcntl.flock(handle, fcntl.LOCK_EX)
+handle.write(f"2026-11-26 23:00:00 UTC (pid {os.getpid()})\\n")
+handle.flush()
+print("locked", flush=True)
+time.sleep(120)
+"""
+
+
+# 7 -------------------------------------------------------------------------------------------
+def test_events_of_an_unknown_product_are_quarantined_and_join_silver_after_a_full_refresh(spark, config):
+    write_events(
+        config,
+        "events-1.json",
+        event("e1", "2026-03-01T10:00:00+00:00"),
+        event("e9", "2026-03-01T10:01:00+00:00", product_id=30),
+    )
+    first, _ = run_pipeline(config)
+    assert quarantine_rows(spark, config) == [("unknown_product", "e9", "2026-03-01T10:01:00+00:00")]
+    assert run_metrics(spark, config, first) == silver_metrics(
+        rows_read=2, quarantined_unknown_product=1, rows_written=1
+    )
+
+    with_chair = pd.concat([PRODUCTS, pd.DataFrame({"product_id": [30], "product_name": ["Chair"],
+                                                    "category": ["Furniture"], "price": [80.0]})])  # fmt: skip
+    write_products(config, with_chair)
+    run_pipeline(config)  # a plain re-run does not revisit quarantine
+    assert silver_rows(spark, config) == [desk_view("e1", "2026-03-01T10:00:00")]
+
+    refreshed, _ = run_pipeline(config, layers=("silver", "gold"), full_refresh=True)
+
+    assert silver_rows(spark, config) == [
+        desk_view("e1", "2026-03-01T10:00:00"),
+        ("e9", ts("2026-03-01T10:01:00"), "East Coast", 30, Decimal("80.00")),
+    ]
+    assert quarantine_rows(spark, config) == []
+    assert gold_rows(spark, config) == [views(10, 1), views(30, 1)]
+    assert run_metrics(spark, config, refreshed) == silver_metrics(rows_read=2, rows_written=2)
+
+
+# 8 -------------------------------------------------------------------------------------------
+def test_conflicting_dimension_rows_keep_the_last_row_of_the_newest_file_and_are_counted(spark, config):
+    write_customers(
+        config, "customer_id,signup_date,location\n1,2025-01-05,Philadelphia\n1,2025-01-05,Los Angeles\n"
+    )
+    old = PRODUCTS.assign(price=[219.99, 15.5])
+    write_products(config, old, "products-a.parquet")
+    write_products(config, PRODUCTS.assign(price=[999.99, 15.5]), "products-b.parquet")
+    os.utime(config.products_landing / "products-b.parquet", (1, 1))  # b is the older file
+    (config.products_landing / "products.parquet").unlink()
+    write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00", event_type="purchase"))
+
+    run, lines = run_pipeline(config)
+
+    assert silver_rows(spark, config) == [
+        ("e1", ts("2026-03-01T10:00:00"), "West Coast", 10, Decimal("219.99"))
+    ]
+    assert quarantine_rows(spark, config) == []
+    assert gold_rows(spark, config) == [(DAY, 10, 0, 0, 1, Decimal("219.99"))]
+    assert run_metrics(spark, config, run) == silver_metrics(
+        rows_read=1, rows_written=1, conflicting_product_ids=1, conflicting_customer_ids=1
+    )
+    assert (
+        "silver  warning: 1 customer_id(s) have conflicting rows; used the last row of the newest file"
+        in lines
+    )
+
+
+def test_a_bad_products_file_fails_the_run_before_any_table_changes(spark, config):
+    write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
+    run_pipeline(config)
+    versions = {t: table_version(spark, config, t) for t in names.TABLES if table_exists(spark, config, t)}
+    write_customers(config, "customer_id,signup_date,location\n1,2025-01-05,Houston\n")
+    write_products(config, PRODUCTS.assign(price=["cheap", "free"]))
+    write_events(config, "events-2.json", event("e2", "2026-03-01T10:01:00+00:00"))
+
+    with pytest.raises(ZenithError, match=r"products\.parquet: column price has type string"):
+        run_pipeline(config)
+
+    assert {t: table_version(spark, config, t) for t in versions} == versions
+    assert silver_rows(spark, config) == [desk_view("e1", "2026-03-01T10:00:00")]
+    assert gold_rows(spark, config) == [views(10, 1)]

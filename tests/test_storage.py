@@ -1,0 +1,131 @@
+"""A read-only or full lakehouse: one line naming the path and the cause, then an exact recovery."""
+
+from __future__ import annotations
+
+import subprocess
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.landing import event, write_customers, write_events, write_products
+from tests.reliability import (
+    gold_rows,
+    quarantine_rows,
+    run_metrics,
+    run_pipeline,
+    silver_metrics,
+    silver_rows,
+    ts,
+)
+from zenith.lakehouse.config import Config
+from zenith.lakehouse.errors import ZenithError, storage_problem
+from zenith.lakehouse.setup import setup_environment
+
+
+def mount(*args: str) -> None:
+    done = subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"mounting needs root: {done.stderr.strip()}")
+
+
+@contextmanager
+def read_only(folder: Path):
+    """``folder`` read-only for everyone (root included): a read-only bind mount over itself."""
+    mount("--bind", str(folder), str(folder))
+    try:
+        mount("-o", "remount,ro,bind", str(folder))
+        yield
+    finally:
+        subprocess.run(["umount", "--lazy", str(folder)], check=True)
+
+
+@contextmanager
+def full_disk(folder: Path):
+    """The tmpfs at ``folder`` filled up to its last byte."""
+    filler = folder / "filler"
+    with filler.open("wb") as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 65536)
+                handle.flush()
+        except OSError:
+            pass
+    try:
+        yield
+    finally:
+        filler.unlink()
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", str(folder))
+    yield folder
+    subprocess.run(["umount", "--lazy", str(folder)], check=True)  # Spark may still hold a file
+
+
+@pytest.mark.parametrize("problem", ["read-only", "full"])
+def test_a_read_only_or_full_lakehouse_fails_in_one_line_and_a_later_run_recovers(spark, tmpfs, problem):
+    from zenith.lakehouse import config as names
+
+    for schema in names.SCHEMAS:
+        spark.sql(f"DROP SCHEMA IF EXISTS {names.quote(schema)} CASCADE")
+    config = Config(lakehouse=tmpfs / "lakehouse")
+    setup_environment(spark, config)
+    write_customers(config)
+    write_products(config)
+    write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
+    run_pipeline(config)
+    write_events(config, "events-2.json", event("e2", "2026-03-01T10:01:00+00:00"))
+
+    with (read_only if problem == "read-only" else full_disk)(tmpfs), pytest.raises(ZenithError) as raised:
+        run_pipeline(config)
+
+    cause = "Read-only file system" if problem == "read-only" else "No space left on device"
+    message = str(raised.value)
+    assert message.startswith(f"cannot write {config.lakehouse}/")
+    assert message.endswith(f": {cause}")
+    assert "\n" not in message
+    recovered, _ = run_pipeline(config)
+    assert silver_rows(spark, config) == [
+        ("e1", ts("2026-03-01T10:00:00"), "East Coast", 10, Decimal("249.99")),
+        ("e2", ts("2026-03-01T10:01:00"), "East Coast", 10, Decimal("249.99")),
+    ]
+    assert quarantine_rows(spark, config) == []
+    assert [row[:3] for row in gold_rows(spark, config)] == [(ts("2026-03-01T00:00:00").date(), 10, 2)]
+    assert run_metrics(spark, config, recovered) == silver_metrics(rows_read=1, rows_written=1)
+    recovered.finish()
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            RuntimeError(
+                "Job aborted.\njava.io.FileNotFoundException: /lh/warehouse/t/part-0.parquet "
+                "(Read-only file system)\n\tat java.base/java.io.FileOutputStream.open0"
+            ),
+            "cannot write /lh/warehouse/t/part-0.parquet: Read-only file system",
+        ),
+        (
+            RuntimeError("java.io.IOException: No space left on device at file:/lh/_delta_log/0001.json"),
+            "cannot write /lh/_delta_log/0001.json: No space left on device",
+        ),
+        (
+            RuntimeError(
+                "[TASK_WRITE_FAILED] Task failed while writing rows to file:/lh/warehouse/t. SQLSTATE: 58030\n"
+                "\tat java.base/java.util.concurrent.ThreadPoolExecutor$Worker.run\n"
+                "Caused by: org.apache.hadoop.fs.FSError: java.io.IOException: No space left on device"
+            ),
+            "cannot write /lh/warehouse/t: No space left on device",
+        ),
+        (OSError(30, "Read-only file system", "/lh/x"), "cannot write /lh/x: Read-only file system"),
+        (RuntimeError("[TABLE_OR_VIEW_NOT_FOUND] missing"), None),
+    ],
+    ids=["java-read-only", "java-full", "spark-task-full", "python-read-only", "not-storage"],
+)
+def test_storage_problem_names_the_path_and_the_cause(error, expected):
+    assert storage_problem(error) == expected

@@ -1,0 +1,171 @@
+"""The landed event files bronze has seen: which it ingested, which changed since, which are new.
+
+Spark's file source and Auto Loader remember a file by its path: a file rewritten or appended
+under the same name is never read again. Bronze keeps each row's file, file size and file
+modification time, and a small table (``_system.ingested_event_files``) keeps one row per file
+version ingested, so a run can compare the landing zone with what was read.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from zenith.lakehouse import config as names
+from zenith.lakehouse.config import Config, on_databricks
+from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.landing import landed_files, open_landed, read_start
+from zenith.lakehouse.tables import append_table, read_table, table_exists
+
+LISTED = 5  # changed files named in a message; the rest are counted
+
+
+def file_path(uri: str) -> Path:
+    """The local (or ``/Volumes``) path of a ``_metadata.file_path`` URI such as ``file:///a%20b.json``."""
+    parsed = urlparse(uri)
+    return Path(unquote(parsed.path)) if parsed.scheme else Path(uri)
+
+
+def ingested_files(spark: SparkSession, config: Config) -> dict[Path, tuple[int, datetime]]:
+    """Each ingested file's size and modification time when it was last read."""
+    if not table_exists(spark, config, names.INGESTED_FILES):
+        return {}
+    latest = {}
+    rows = read_table(spark, config, names.INGESTED_FILES).orderBy("ingestion_timestamp").collect()
+    for row in rows:
+        latest[file_path(row.source_file)] = (row.source_file_size, row.source_file_modified)
+    return latest
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    """A landed file whose size or modification time differs from when it was ingested."""
+
+    path: Path
+    ingested_size: int
+    size: int
+
+    def __str__(self) -> str:
+        return f"{self.path.name} (ingested {self.ingested_size} bytes, now {self.size})"
+
+
+def changed_files(ingested: dict[Path, tuple[int, datetime]]) -> list[ChangedFile]:
+    """The ingested files that are still landed but were rewritten or appended to since."""
+    changed = []
+    for path, (size, modified) in sorted(ingested.items()):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue  # removed after ingestion: nothing is left unread
+        # Spark's file modification times have millisecond precision.
+        if stat.st_size != size or abs(stat.st_mtime - modified.timestamp()) >= 0.001:
+            changed.append(ChangedFile(path, size, stat.st_size))
+    return changed
+
+
+def changed_files_message(changed: list[ChangedFile]) -> str:
+    """One line naming the changed files (the first few) and counting them."""
+    listed = ", ".join(map(str, changed[:LISTED])) + (
+        f" and {len(changed) - LISTED} more" if len(changed) > LISTED else ""
+    )
+    return (
+        f"{len(changed)} landed event file(s) changed after bronze ingested them and will not be read "
+        f"again: {listed}; land new content under a new file name"
+    )
+
+
+def check_changed_files(changed: list[ChangedFile], mode: str, warn: Callable[[str], None]) -> None:
+    """Warn about changed files, or fail in one line, as ``mode`` (``warn``/``fail``) says."""
+    if not changed or mode == "reingest":
+        return
+    if mode == "fail":
+        raise ZenithError(changed_files_message(changed) + " (or set changed_files to warn)")
+    warn(f"warning: {changed_files_message(changed)}")
+
+
+def print_warning(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def check_json_lines(files: Iterable[Path]) -> None:
+    """Fail, naming the file, if a file read as JSON Lines is a JSON array over several lines.
+
+    Read line by line, a pretty-printed array would become one corrupt row per line.
+    """
+    for path in files:
+        with open_landed(path) as handle:
+            first = handle.readline().strip()
+            while not first and handle.tell() < 4096:
+                line = handle.readline()
+                if not line:
+                    break
+                first = line.strip()
+        if not first.startswith(b"["):
+            continue
+        try:
+            json.loads(first)
+        except ValueError:
+            raise ZenithError(
+                f"{path}: the file is a JSON array over several lines but the JSON-array setting is off: "
+                "turn it on (--json-array, or the json_array widget) for such files"
+            ) from None
+
+
+def record_ingested_files(spark: SparkSession, config: Config) -> None:
+    """Add to ``ingested_event_files`` the file versions of bronze rows newer than its last entry."""
+    bronze = read_table(spark, config, names.BRONZE_EVENTS)
+    if table_exists(spark, config, names.INGESTED_FILES):
+        last = read_table(spark, config, names.INGESTED_FILES).agg(F.max("ingestion_timestamp")).first()[0]
+        if last is not None:
+            bronze = bronze.where(F.col("ingestion_timestamp") > F.lit(last))  # Delta skips older files
+    append_table(bronze.transform(file_versions), config, names.INGESTED_FILES)
+
+
+def file_versions(bronze_events: DataFrame) -> DataFrame:
+    """One row per file version in bronze rows: path, size, modification time, rows, ingestion time."""
+    return bronze_events.groupBy("source_file", "source_file_size", "source_file_modified").agg(
+        F.count(F.lit(1)).alias("rows"), F.max("ingestion_timestamp").alias("ingestion_timestamp")
+    )
+
+
+def check_json_arrays(folder: Path) -> None:
+    """Fail, naming the file, if a landed event file is not a JSON array.
+
+    Read as a JSON array, a JSON Lines file would yield only its first record and drop the rest
+    without a trace, so array mode refuses such a file instead.
+    """
+    for path in landed_files(folder):
+        start = read_start(path, 4096).lstrip()[:1]
+        if start not in (b"[", b""):
+            raise ZenithError(
+                f"{path}: the JSON-array setting is on but the file starts with {start.decode(errors='replace')!r}, "
+                "not '[': turn the setting off for JSON Lines files"
+            )
+
+
+def check_event_files(spark: SparkSession, config: Config, warn: Callable[[str], None]) -> int:
+    """Check the landed event files before reading them; returns how many changed since ingestion.
+
+    New files must match the JSON setting; a file changed after it was ingested is a warning or
+    an error (``Config.changed_files``).
+    """
+    if config.changed_files == "reingest" and not on_databricks():
+        raise ZenithError(
+            "changed_files=reingest needs Auto Loader (Databricks); locally, land new content under a new file name"
+        )
+    ingested = ingested_files(spark, config)
+    if config.json_array:
+        check_json_arrays(config.events_landing)
+    else:
+        check_json_lines(f for f in landed_files(config.events_landing) if f not in ingested)
+    changed = changed_files(ingested)
+    check_changed_files(changed, config.changed_files, warn)
+    return len(changed)
