@@ -44,7 +44,7 @@ def test_regions_of_a_pandas_series_ignore_case_and_spaces_and_put_unlisted_citi
     result = regions.regions_of(locations)
 
     assert result.tolist() == [region for _, region in LOCATIONS]
-    assert regions.index.equals(locations.index)
+    assert result.index.equals(locations.index)
 
 
 def test_regions_of_an_all_null_batch_are_all_none():
