@@ -14,7 +14,8 @@ figure to compare between runs, because both share whatever else the machine is 
 
 ``--incremental`` then lands 1% more events in new files (the next days of the same demo data)
 and times a second ``python ELT.py`` on the same lakehouse: a scheduled daily run. It prints that
-run against the cold one, and the size of silver's deduplication state.
+run against the cold one, a third run with nothing new (the fixed cost of any run: JVM, session,
+table and checkpoint look-ups), and the size of silver's deduplication state.
 """
 
 from __future__ import annotations
@@ -168,19 +169,29 @@ def run_incremental(
     )
 
 
+def run_nothing_new(workdir: Path, env: dict[str, str]) -> ProcessRun:
+    """Time ``python ELT.py`` once more with no new files: what every run costs before any data."""
+    command = [sys.executable, "ELT.py"]
+    return run_measured("python ELT.py (nothing new)", command, workdir / "elt-noop.log", env)
+
+
 def folder_mib(folder: Path) -> float:
     """The size of every file under ``folder``, in MiB."""
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / 2**20
 
 
-def incremental_lines(cold: ProcessRun, incremental: ProcessRun, state_mib: float) -> list[str]:
-    """The incremental run against the cold one."""
+def incremental_lines(
+    cold: ProcessRun, incremental: ProcessRun, nothing_new: ProcessRun, state_mib: float
+) -> list[str]:
+    """The incremental run against the cold one, and the floor every run pays."""
     return [
         f"incremental run (+1% new events): {incremental.seconds:.1f} s ({incremental.cpu_seconds:.1f} CPU s), "
         f"peak RSS {incremental.peak_rss_mib:.0f} MiB",
         f"ratio incremental / cold run: {incremental.seconds / cold.seconds:.2f} wall time, "
         f"{incremental.cpu_seconds / cold.cpu_seconds:.2f} CPU time",
-        f"silver deduplication state on disk after both runs: {state_mib:.1f} MiB",
+        f"run with nothing new (the floor of any run): {nothing_new.seconds:.1f} s "
+        f"({nothing_new.cpu_seconds:.1f} CPU s), {nothing_new.seconds / cold.seconds:.2f} of the cold run",
+        f"silver deduplication state on disk after the runs: {state_mib:.1f} MiB",
     ]
 
 
@@ -248,20 +259,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     landing = landing_zone(args.cache.expanduser(), settings)
     workdir = Path(tempfile.mkdtemp(prefix="zenith-bench-"))
-    incremental, state_mib = None, 0.0
+    incremental, nothing_new, state_mib = None, None, 0.0
     try:
         lakehouse, env = fresh_lakehouse(workdir, landing)
         elt = run_elt(workdir, env)
         duck = run_duckdb(workdir, landing)
         if args.incremental:
             incremental = run_incremental(workdir, lakehouse, env, settings)
+            nothing_new = run_nothing_new(workdir, env)
             state_mib = folder_mib(Config(lakehouse=lakehouse).checkpoint(names.SILVER_ACTIVITY) / "state")
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     print("\n".join(report_lines(args.events, elt, duck)))
     if incremental is not None:
-        print("\n".join(incremental_lines(elt, incremental, state_mib)))
+        print("\n".join(incremental_lines(elt, incremental, nothing_new, state_mib)))
     if args.keep:
         print(f"lakehouse kept at {lakehouse}")
     if args.json:
@@ -277,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
             result |= {
                 "incremental": asdict(incremental) | {"stdout": None},
                 "incremental_ratio": incremental.seconds / elt.seconds,
+                "nothing_new": asdict(nothing_new) | {"stdout": None},
                 "silver_state_mib": state_mib,
             }
         print(json.dumps(result))
