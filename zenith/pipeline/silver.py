@@ -188,7 +188,6 @@ class SilverReport:
             "duplicates_removed": self.duplicates_removed,
             "late_dropped": self.late_dropped,
             "rows_written": self.rows_written,
-            "rows_without_region": self.no_region,
             **{f"conflicting_{key}s": n for key, n in self.conflicts.items()},
         }
 
