@@ -128,7 +128,7 @@ def test_a_file_changed_in_place_is_warned_about_or_fails_as_chosen(spark, confi
     assert silver_rows(spark, config) == [desk_view("e1", "2026-03-01T10:00:00")]
     assert quarantine_rows(spark, config) == []
     assert gold_rows(spark, config) == [views(10, 1)]
-    assert run_metrics(spark, config, second) == silver_metrics()
+    assert run_metrics(spark, config, second) == {}  # silver read nothing new, so it records nothing
 
     versions = {t: table_version(spark, config, t) for t in (names.BRONZE_CUSTOMERS, names.BRONZE_EVENTS)}
     with pytest.raises(

@@ -61,9 +61,10 @@ def test_categorize_region_through_spark_gives_the_same_regions(spark):
 
 
 def test_customer_dimension_gives_each_valid_customer_its_region_once(spark):
+    rows = [(1, " new york"), (1, " new york"), (2, "Paris"), (3, None), (4, " "), (None, "Chicago")]
     customers = spark.createDataFrame(
-        [(1, " new york"), (1, " new york"), (2, "Paris"), (3, None), (4, " "), (None, "Chicago")],
-        "customer_id INT, location STRING",
+        [(*row, "customers.csv", dt.datetime(2026, 3, 1), position) for position, row in enumerate(rows)],
+        "customer_id INT, location STRING, source_file STRING, source_file_modified TIMESTAMP, source_row BIGINT",
     )
 
     result = silver.customer_dimension(customers)

@@ -115,8 +115,8 @@ class PipelineRun:
         """Keep the layer's counts for the summary and, if it did anything, in ``_system.run_metrics``."""
         summary = LayerSummary(layer, rows_in, rows_out, time.monotonic() - started)
         self.summaries.append(summary)
-        if rows_in or rows_out:
-            metrics = {"rows_in": rows_in, "rows_out": rows_out, **(more or {})}
+        metrics = {"rows_in": rows_in, "rows_out": rows_out, **(more or {})}
+        if any(metrics.values()):  # a layer that did and saw nothing writes no table version
             with storage_errors():
                 record_metrics(self.spark, self.config, self.run_id, layer, metrics)
         self._time(layer, time.monotonic() - started, parts)
