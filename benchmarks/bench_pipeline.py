@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -90,6 +91,7 @@ def run_measured(name: str, command: list[str], log: Path, env: dict[str, str] |
     """
     began = time.time()
     cpu: dict[int, float] = {}
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with log.open("w") as output:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
         watched = psutil.Process(process.pid)
@@ -104,7 +106,11 @@ def run_measured(name: str, command: list[str], log: Path, env: dict[str, str] |
     text = log.read_text()
     if process.returncode != 0:
         sys.exit(f"{name} failed with exit code {process.returncode}:\n{text[-4000:]}")
-    return ProcessRun(name, seconds, peak / 2**20, sum(cpu.values()), text)
+    # A process that ends between two samples leaves its last CPU unsampled; the kernel's account of
+    # the reaped child (and the descendants it waited for) covers it, so the larger figure counts.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    reaped = (children.ru_utime - children_before.ru_utime) + (children.ru_stime - children_before.ru_stime)
+    return ProcessRun(name, seconds, peak / 2**20, max(sum(cpu.values()), reaped), text)
 
 
 def landing_zone(cache: Path, settings: GeneratorSettings) -> Path:
