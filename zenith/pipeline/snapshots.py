@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
@@ -21,6 +20,7 @@ from zenith.lakehouse.config import Config, Table
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.landing import landed_files, read_start
 from zenith.lakehouse.tables import read_table, table_exists
+from zenith.pipeline.event_files import file_path
 
 CUSTOMER_COLUMNS = ("customer_id", "signup_date", "location")
 HEADER_BYTES = 65_536  # enough for any header line
@@ -87,7 +87,7 @@ def loaded_fingerprint(spark: SparkSession, config: Config, table: Table) -> set
     rows = loaded.select(
         "source_file", "source_file_size", F.unix_millis("source_file_modified").alias("modified")
     ).distinct()
-    return {(unquote(urlparse(r.source_file).path), r.source_file_size, r.modified) for r in rows.collect()}
+    return {(str(file_path(r.source_file)), r.source_file_size, r.modified) for r in rows.collect()}
 
 
 def snapshot_unchanged(spark: SparkSession, config: Config, table: Table, files: list[Path]) -> bool:
