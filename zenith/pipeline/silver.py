@@ -245,6 +245,7 @@ def run_silver(
         config,
         names.SILVER_ACTIVITY,
         "silver_sessionized_activity",
+        partition_by=("event_date",),  # gold and the quarantine read only the dates they need
     )
     streamed_at = time.monotonic()
     # Second, over the same bronze rows: it must see what the first wrote to silver.
