@@ -149,12 +149,11 @@ def fresh_lakehouse(workdir: Path, landing: Path) -> tuple[Path, dict[str, str]]
     return lakehouse, env
 
 
-def run_elt(workdir: Path, env: dict[str, str]) -> ProcessRun:
-    """``zenith setup`` then ``python ELT.py``, each its own process; the second one is the measure."""
-    zenith = Path(sys.executable).with_name("zenith")
-    run_measured("zenith setup", [str(zenith), "setup"], workdir / "setup.log", env)
-    elt = run_measured("python ELT.py", [sys.executable, "ELT.py"], workdir / "elt.log", env)
+def measure_elt(name: str, workdir: Path, log_name: str, env: dict[str, str]) -> ProcessRun:
+    """Time one ``python ELT.py`` process and read the timings it wrote."""
     timings_file = Path(env[TIMINGS_FILE_ENV])
+    timings_file.unlink(missing_ok=True)
+    elt = run_measured(name, [sys.executable, "ELT.py"], workdir / log_name, env)
     if timings_file.exists():
         elt.timings = json.loads(timings_file.read_text())
         # The child stamps wall-clock times; the session's start-up counts from the process launch.
@@ -164,21 +163,25 @@ def run_elt(workdir: Path, env: dict[str, str]) -> ProcessRun:
     return elt
 
 
+def run_elt(workdir: Path, env: dict[str, str]) -> ProcessRun:
+    """``zenith setup`` then ``python ELT.py``, each its own process; the second one is the measure."""
+    zenith = Path(sys.executable).with_name("zenith")
+    run_measured("zenith setup", [str(zenith), "setup"], workdir / "setup.log", env)
+    return measure_elt("python ELT.py", workdir, "elt.log", env)
+
+
 def run_incremental(
     workdir: Path, lakehouse: Path, env: dict[str, str], settings: GeneratorSettings
 ) -> ProcessRun:
     """Land 1% more events in new files, then time ``python ELT.py`` again on the same lakehouse."""
     config = Config(lakehouse=lakehouse)
     generate(config, replace(settings, events=max(1, settings.events // 100)), log=lambda _: None)
-    return run_measured(
-        "python ELT.py (+1%)", [sys.executable, "ELT.py"], workdir / "elt-incremental.log", env
-    )
+    return measure_elt("python ELT.py (+1%)", workdir, "elt-incremental.log", env)
 
 
 def run_nothing_new(workdir: Path, env: dict[str, str]) -> ProcessRun:
     """Time ``python ELT.py`` once more with no new files: what every run costs before any data."""
-    command = [sys.executable, "ELT.py"]
-    return run_measured("python ELT.py (nothing new)", command, workdir / "elt-noop.log", env)
+    return measure_elt("python ELT.py (nothing new)", workdir, "elt-noop.log", env)
 
 
 def folder_mib(folder: Path) -> float:
@@ -191,6 +194,8 @@ def incremental_lines(
 ) -> list[str]:
     """The incremental run against the cold one, and the floor every run pays."""
     return [
+        *timing_lines("incremental run (+1% new events), by part", incremental),
+        *timing_lines("run with nothing new, by part", nothing_new),
         f"incremental run (+1% new events): {incremental.seconds:.1f} s ({incremental.cpu_seconds:.1f} CPU s), "
         f"peak RSS {incremental.peak_rss_mib:.0f} MiB",
         f"ratio incremental / cold run: {incremental.seconds / cold.seconds:.2f} wall time, "
@@ -214,11 +219,11 @@ def run_duckdb(workdir: Path, landing: Path) -> ProcessRun:
     return duck
 
 
-def report_lines(events: int, elt: ProcessRun, duck: ProcessRun) -> list[str]:
-    """The human-readable report."""
+def timing_lines(title: str, elt: ProcessRun) -> list[str]:
+    """Session start-up, each layer and each table or query of one ELT.py run, then the rest."""
     timings = dict(elt.timings)
     ready = timings.pop("session_ready", None)
-    lines = [f"cold run of python ELT.py on {events:,} events"]
+    lines = [title]
     lines.append(
         f"  {'Spark session ready':<44} {ready:>8.1f} s" if ready is not None else "  (no timings file)"
     )
@@ -229,8 +234,14 @@ def report_lines(events: int, elt: ProcessRun, duck: ProcessRun) -> list[str]:
     if ready is not None:
         rest = elt.seconds - ready - layers
         lines.append(f"  {'analytics, data quality, summary and exit':<44} {rest:>8.1f} s")
-    lines += [
-        f"  {'whole process':<44} {elt.seconds:>8.1f} s",
+    lines.append(f"  {'whole process':<44} {elt.seconds:>8.1f} s")
+    return lines
+
+
+def report_lines(events: int, elt: ProcessRun, duck: ProcessRun) -> list[str]:
+    """The human-readable report."""
+    return [
+        *timing_lines(f"cold run of python ELT.py on {events:,} events", elt),
         f"  {'events/s':<44} {events / elt.seconds:>10,.0f}",
         f"  {'CPU seconds (process tree)':<44} {elt.cpu_seconds:>8.1f} s",
         f"  {'peak RSS (process tree, PSS)':<44} {elt.peak_rss_mib:>8.0f} MiB",
@@ -239,7 +250,6 @@ def report_lines(events: int, elt: ProcessRun, duck: ProcessRun) -> list[str]:
         f"ratio ELT.py / DuckDB (whole processes): {elt.seconds / duck.seconds:.1f}x wall time, "
         f"{elt.cpu_seconds / duck.cpu_seconds:.1f}x CPU time",
     ]
-    return lines
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
