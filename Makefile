@@ -26,14 +26,17 @@ run: install ## Set up the local lakehouse, generate demo data if empty, run ELT
 	$(VENV)/bin/zenith generate --if-empty
 	$(PY) ELT.py
 
-test: install ## Run the whole test suite
-	$(PY) -m pytest
+# Two pytest workers, each with its own Spark session: the suite waits on Spark as much as it computes.
+TEST_WORKERS ?= 2
+
+test: install ## Run the whole test suite (TEST_WORKERS=1 for a single process)
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 # Streaming, the end-to-end pipeline, and Connect-only checks (classic vs Connect tables).
 CONNECT_TESTS := tests/test_connect.py tests/test_bronze.py tests/test_silver.py tests/test_pipeline.py
 
 test-connect: install ## Run the streaming and end-to-end tests through a local Spark Connect server
-	$(PY) -m pytest --connect $(CONNECT_TESTS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --connect $(CONNECT_TESTS)
 
 lint: install ## ruff lint and format check
 	$(VENV)/bin/ruff check .
