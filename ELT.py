@@ -2,8 +2,9 @@
 # MAGIC %md
 # MAGIC # Zenith Online ELT
 # MAGIC Bronze → silver → gold → analytics, in order. Runs as a notebook, as a Databricks job task
-# MAGIC (parameters `catalog`, `layers`, `full_refresh`, `json_array`, `changed_files`, `max_event_age_days`) and locally as
-# MAGIC `python ELT.py [--layers ...] [--full-refresh] [--json-array] [--changed-files ...] [--max-event-age-days N]`.
+# MAGIC (parameters `catalog`, `layers`, `full_refresh`, `json_array`, `changed_files`, `max_event_age_days`,
+# MAGIC `dedupe_horizon_hours`) and locally as `python ELT.py [--layers ...] [--full-refresh] [--json-array]
+# MAGIC [--changed-files ...] [--max-event-age-days N] [--dedupe-horizon-hours N]`.
 # MAGIC The logic lives in the `zenith` package; each cell makes one call into it.
 
 # COMMAND ----------

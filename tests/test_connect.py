@@ -30,7 +30,7 @@ from zenith.lakehouse.streams import metrics_dict
 REPO = Path(__file__).resolve().parent.parent
 REMOTE_VARIABLES = ("ZENITH_SPARK_REMOTE", "SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE")
 # Columns that say when or from which folder a row was written: they differ between any two runs.
-RUN_SPECIFIC = {"ingestion_timestamp", "quarantined_at", "recorded_at", "run_id"}
+RUN_SPECIFIC = {"ingestion_timestamp", "quarantined_at", "recorded_at", "run_id", "app_id", "committed_at"}
 
 
 # --- Every mode -----------------------------------------------------------------------------------

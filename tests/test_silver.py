@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from decimal import Decimal
 
 import pandas as pd
@@ -186,29 +185,9 @@ def test_duplicate_in_a_later_run_is_removed_and_late_event_is_counted_not_lost(
     assert second.quarantined["late"] == 1
     metrics = read_table(spark, config, names.RUN_METRICS).where("run_id = 'run-2' AND layer = 'silver'")
     assert dict(metrics.select("metric", "value").collect()) == second.metrics()
-    # What keeps the next run's cost to its new data: silver's files are by date, and the
-    # deduplication state leaves a snapshot of its newest version, so no run replays history.
+    # What keeps the next run's cost to its new data: silver's files are by date.
     detail = spark.sql(f"DESCRIBE DETAIL {config.table_name(names.SILVER_ACTIVITY)}").first()
     assert list(detail.partitionColumns) == ["event_date"]
-    assert newest_state_versions_without_snapshot(config) == []
-
-
-def newest_state_versions_without_snapshot(config, wait_seconds: float = 30.0) -> list[str]:
-    """The state partitions of silver's stream whose newest changelog has no snapshot (yet).
-
-    Snapshots are uploaded by Spark's background maintenance, so this waits for it a little.
-    """
-    state = config.checkpoint(names.SILVER_ACTIVITY) / "state" / "0"
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        missing = []
-        for partition in sorted(p for p in state.iterdir() if p.name.isdigit()):
-            newest = max(int(f.name.split(".")[0]) for f in partition.glob("*.changelog"))
-            if not (partition / f"{newest}.zip").exists():
-                missing.append(f"{partition.name}/{newest}")
-        if not missing or time.monotonic() > deadline:
-            return missing
-        time.sleep(0.5)
 
 
 def test_rerun_without_new_bronze_rows_writes_nothing(spark, config):

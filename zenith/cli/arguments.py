@@ -72,6 +72,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         default=int(WIDGET_DEFAULTS["max_event_age_days"]),
         help="quarantine events dated more than this many days before they were ingested",
     )
+    parser.add_argument(
+        "--dedupe-horizon-hours",
+        type=positive_int,
+        default=int(WIDGET_DEFAULTS["dedupe_horizon_hours"]),
+        help="an event id ingested again within this many hours of a copy is a duplicate, whatever its time",
+    )
 
 
 def params_from_args(args: argparse.Namespace) -> RunParams:
@@ -84,6 +90,7 @@ def params_from_args(args: argparse.Namespace) -> RunParams:
         json_array=args.json_array,
         changed_files=args.changed_files,
         max_event_age_days=args.max_event_age_days,
+        dedupe_horizon_hours=args.dedupe_horizon_hours,
     )
 
 

@@ -74,6 +74,7 @@ def _run_command(args: argparse.Namespace) -> int:
         args.json_array,
         changed_files=args.changed_files,
         max_event_age_days=args.max_event_age_days,
+        dedupe_horizon_hours=args.dedupe_horizon_hours,
     )
     run_job(workspace_client(args.profile), parameters, wait=not args.no_wait)
     return 0

@@ -51,6 +51,8 @@ RUN_METRICS = Table(SYSTEM, "run_metrics")
 # Gold's mergeable per-customer state (sums, counts and the HLL sketch of products bought).
 GOLD_CUSTOMER_STATE = Table(SYSTEM, "gold_customer_state")
 INGESTED_FILES = Table(SYSTEM, "ingested_event_files")
+# One row per silver micro-batch: its counts by route and the event-time watermark it reached.
+SILVER_BATCHES = Table(SYSTEM, "silver_batches")
 TABLES = (
     BRONZE_EVENTS,
     BRONZE_CUSTOMERS,
@@ -62,6 +64,7 @@ TABLES = (
     GOLD_CUSTOMER_STATE,
     RUN_METRICS,
     INGESTED_FILES,
+    SILVER_BATCHES,
 )
 
 LAYERS = ("bronze", "silver", "gold", "analytics")
@@ -74,6 +77,7 @@ WIDGET_DEFAULTS = {
     "json_array": "false",
     "changed_files": "warn",
     "max_event_age_days": "3650",
+    "dedupe_horizon_hours": "24",
 }
 # What bronze does with a landed event file changed after it was ingested; reingest is Auto Loader's
 # cloudFiles.allowOverwrites (Databricks only).
@@ -81,6 +85,7 @@ CHANGED_FILES = ("warn", "fail", "reingest")
 WIDGETS = tuple(WIDGET_DEFAULTS)
 
 DEFAULT_MAX_EVENT_AGE_DAYS = int(WIDGET_DEFAULTS["max_event_age_days"])
+DEFAULT_DEDUPE_HORIZON_HOURS = int(WIDGET_DEFAULTS["dedupe_horizon_hours"])
 
 LAKEHOUSE_ENV = "ZENITH_LAKEHOUSE"
 CONNECT_PORT = 15002  # Spark Connect's usual port
@@ -165,6 +170,8 @@ class Config:
     max_event_age_days: int = DEFAULT_MAX_EVENT_AGE_DAYS
     # A landed event file changed after ingestion: warn, fail, or (Auto Loader only) reingest it.
     changed_files: str = "warn"
+    # Silver treats an event id as a duplicate if a copy of it was ingested this many hours before.
+    dedupe_horizon_hours: int = DEFAULT_DEDUPE_HORIZON_HOURS
     managed_location: str | None = None
 
     def __post_init__(self) -> None:

@@ -20,9 +20,13 @@ def new_run_id() -> str:
 
 
 def record_metrics(
-    spark: SparkSession, config: Config, run_id: str, layer: str, metrics: dict[str, int]
+    spark: SparkSession, config: Config, run_id: str, metrics: dict[str, dict[str, int]]
 ) -> None:
-    """Append a layer's metrics for this run to ``_system.run_metrics``."""
+    """Append this run's metrics, by layer then name, to ``_system.run_metrics`` in one commit."""
     now = datetime.now(UTC).replace(tzinfo=None)
-    rows = [(run_id, now, layer, metric, int(value)) for metric, value in metrics.items()]
+    rows = [
+        (run_id, now, layer, metric, int(value))
+        for layer, values in metrics.items()
+        for metric, value in values.items()
+    ]
     append_table(spark.createDataFrame(rows, SCHEMA), config, names.RUN_METRICS)

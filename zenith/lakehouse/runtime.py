@@ -28,7 +28,6 @@ from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config, on_databricks, sql_string
 from zenith.lakehouse.connect import check_shared_lakehouse, connect_session, remote_url, server_command
 from zenith.lakehouse.errors import ZenithError
-from zenith.lakehouse.streams import ROCKSDB_STATE_CONF
 from zenith.lakehouse.tables import register_local_table
 
 MIN_JAVA = 17
@@ -37,8 +36,7 @@ JARS_CACHE_ENV = "ZENITH_JARS_CACHE"
 
 # Settings for a 2-core laptop: few shuffle partitions, no UI, small broadcast of local files.
 # The JVM's heap and collector keep a 1M-event run under 2 GB of memory for the whole process
-# tree; RocksDB keeps the deduplication state off the heap, so 10M events fit as well, and its
-# changelog checkpoints commit each micro-batch without rewriting the state.
+# tree. No query keeps Spark state: silver deduplicates against its own recent rows.
 LOCAL_CONF = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
@@ -49,7 +47,6 @@ LOCAL_CONF = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.adaptive.enabled": "true",
     "spark.databricks.delta.snapshotPartitions": "2",
-    **ROCKSDB_STATE_CONF,
     "spark.driver.memory": "1536m",
     "spark.driver.extraJavaOptions": " ".join(
         (

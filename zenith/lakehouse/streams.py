@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 
 from pyspark.errors import PySparkException
@@ -25,15 +26,16 @@ def has_checkpoint(config: Config, table: Table) -> bool:
     return offsets.is_dir() and any(not p.name.startswith(".") for p in offsets.iterdir())
 
 
-def require_checkpoint(spark: SparkSession, config: Config, table: Table) -> None:
-    """Fail in one line if a table has rows but its stream's checkpoint is gone.
+def require_checkpoint(spark: SparkSession, config: Config, table: Table, *also: Table) -> None:
+    """Fail in one line if a table (or another the same stream writes) has rows but the checkpoint is gone.
 
     Without its checkpoint a stream starts from the beginning and would append its whole
     source to the table a second time.
     """
-    if has_checkpoint(config, table) or not table_exists(spark, config, table):
+    if has_checkpoint(config, table):
         return
-    if read_table(spark, config, table).take(1):
+    written = [t for t in (table, *also) if table_exists(spark, config, t)]
+    if any(read_table(spark, config, t).take(1) for t in written):
         layer = LAYER_OF_SCHEMA[table.schema]
         rebuild = ",".join(LAYERS[LAYERS.index(layer) : LAYERS.index("gold") + 1])
         raise ZenithError(
@@ -41,6 +43,23 @@ def require_checkpoint(spark: SparkSession, config: Config, table: Table) -> Non
             f"table has rows, so a run would read its whole source again: rebuild with --full-refresh "
             f"--layers {rebuild} (the full_refresh and layers widgets on Databricks)"
         )
+
+
+TXN_APP_ID_FILE = "zenith_txn_app_id"
+
+
+def txn_app_id(config: Config, table: Table) -> str:
+    """The Delta ``txnAppId`` of the stream that writes ``table``: one per checkpoint.
+
+    Kept in a file inside the checkpoint folder, so a lost or deleted checkpoint takes its id with
+    it and the restarted stream (whose batch ids start again at 0) gets a new one: Delta never
+    skips its batches as ones it already committed.
+    """
+    path = config.checkpoint(table) / TXN_APP_ID_FILE
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"zenith-{table.name}-{uuid.uuid4().hex}\n")
+    return path.read_text().strip()
 
 
 def _start(writer: DataStreamWriter, spark: SparkSession, config: Config, table: Table, query_name: str):
@@ -53,29 +72,6 @@ def _start(writer: DataStreamWriter, spark: SparkSession, config: Config, table:
         .option("checkpointLocation", str(config.checkpoint(table)))
         .trigger(availableNow=True)
     )
-
-
-# Keyed state (silver's deduplication) in RocksDB with changelog checkpointing: a run loads the
-# newest snapshot and replays only the changelogs after it, not every key ever stored (the default
-# HDFS-backed store replays its delta files). A checkpoint keeps the provider it was created with.
-# Snapshots are uploaded by Spark's background maintenance, every minute by default: a scheduled
-# run ends sooner, so it would never leave one, and each run would replay every changelog since
-# the stream began. A snapshot at every commit, uploaded within seconds, keeps the load bounded.
-ROCKSDB_STATE_CONF = {
-    "spark.sql.streaming.stateStore.providerClass": (
-        "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
-    ),
-    "spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled": "true",
-    "spark.sql.streaming.stateStore.minDeltasForSnapshot": "1",
-    "spark.sql.streaming.stateStore.maintenanceInterval": "1s",
-}
-
-
-def use_rocksdb_state_store(spark: SparkSession) -> None:
-    """Ask for the RocksDB state store; a platform that fixes these settings keeps its own."""
-    for key, value in ROCKSDB_STATE_CONF.items():
-        with suppress(PySparkException):
-            spark.conf.set(key, value)
 
 
 def write_available_now(
@@ -153,23 +149,3 @@ def observed_metrics(query: StreamingQuery, name: str) -> list[dict]:
         if metrics is not None:
             rows.append(metrics_dict(metrics))
     return rows
-
-
-def sum_metrics(batches: Iterable[dict], keys: Iterable[str]) -> dict[str, int]:
-    """Sum numeric metrics over micro-batches (a missing or NULL value counts as 0)."""
-    batches = list(batches)
-    return {key: sum(int(batch.get(key) or 0) for batch in batches) for key in keys}
-
-
-def state_operator_metric(query: StreamingQuery, metric: str) -> int:
-    """A state-operator metric summed over the query's micro-batches and operators.
-
-    ``numRowsDroppedByWatermark`` is a field of every operator's progress; others, such as the
-    deduplication's ``numDroppedDuplicateRows``, are custom metrics.
-    """
-    total = 0
-    for progress in query.recentProgress:
-        for operator in progress.stateOperators:
-            value = getattr(operator, metric, None)
-            total += int(value if value is not None else operator.customMetrics.get(metric, 0))
-    return total

@@ -66,14 +66,18 @@ def append_table(
     table: Table,
     txn: tuple[str, int] | None = None,
     merge_schema: bool = False,
+    partition_by: Sequence[str] = (),
 ) -> None:
     """Append ``df`` to a table, creating it on first use.
 
     ``txn`` (an application id and a version) makes the append idempotent: Delta skips it if
     that application already committed that version, as when a stream replays a micro-batch.
-    ``merge_schema`` adds ``df``'s new columns to the table.
+    ``merge_schema`` adds ``df``'s new columns to the table. ``partition_by`` lays out a table the
+    append creates; an existing table keeps its layout.
     """
     writer = df.write.format("delta").mode("append").option("mergeSchema", str(merge_schema).lower())
+    if partition_by and not table_exists(df.sparkSession, config, table):
+        writer = writer.partitionBy(*partition_by)
     if txn is not None:
         writer = writer.option("txnAppId", txn[0]).option("txnVersion", str(txn[1]))
     _save(writer, df.sparkSession, config, table)

@@ -25,7 +25,7 @@ from zenith.pipeline.snapshots import (
     check_customer_headers,
     check_product_schema,
     landed_snapshot_files,
-    snapshot_unchanged,
+    unchanged_snapshot_rows,
 )
 
 CORRUPT = "_corrupt_record"
@@ -171,8 +171,9 @@ def ingest_events(
     changed = check_event_files(spark, config, warn) if checked is None else checked
     stream = read_event_stream(spark, config).transform(with_event_metadata).transform(event_metrics)
     query = write_available_now(stream, config, names.BRONZE_EVENTS, "bronze_user_events")
-    record_ingested_files(spark, config)
     batches = observed_metrics(query, "bronze_events")
+    if any(batch["rows"] for batch in batches):  # nothing new: no file to record, no commit
+        record_ingested_files(spark, config)
     files = set().union(*(batch["files"] for batch in batches)) if batches else set()
     problem_keys = ("corrupt_records", "bad_timestamps", "missing_event_ids")
     problems = {key: sum(batch[key] for batch in batches) for key in problem_keys}
@@ -186,10 +187,7 @@ def ingest_events(
 
 
 # --- Customers and products (batch) -------------------------------------------------------------
-def _unchanged_report(
-    spark: SparkSession, config: Config, table: Table, files: list[Path], started: float
-) -> IngestReport:
-    rows = read_table(spark, config, table).count()
+def _unchanged_report(table: Table, files: list[Path], rows: int, started: float) -> IngestReport:
     return IngestReport(table.name, len(files), rows, {}, time.monotonic() - started, unchanged=True)
 
 
@@ -202,8 +200,8 @@ def ingest_customers(spark: SparkSession, config: Config) -> IngestReport:
     started = time.monotonic()
     files = landed_snapshot_files(config.customers_landing, "customer")
     check_customer_headers(files)
-    if snapshot_unchanged(spark, config, names.BRONZE_CUSTOMERS, files):
-        return _unchanged_report(spark, config, names.BRONZE_CUSTOMERS, files, started)
+    if (rows := unchanged_snapshot_rows(spark, config, names.BRONZE_CUSTOMERS, files)) is not None:
+        return _unchanged_report(names.BRONZE_CUSTOMERS, files, rows, started)
     raw = (
         spark.read.schema(CUSTOMER_SCHEMA)
         .option("header", "true")
@@ -228,8 +226,8 @@ def ingest_products(spark: SparkSession, config: Config) -> IngestReport:
     started = time.monotonic()
     files = landed_snapshot_files(config.products_landing, "product")
     check_product_schema(files)
-    if snapshot_unchanged(spark, config, names.BRONZE_PRODUCTS, files):
-        return _unchanged_report(spark, config, names.BRONZE_PRODUCTS, files, started)
+    if (rows := unchanged_snapshot_rows(spark, config, names.BRONZE_PRODUCTS, files)) is not None:
+        return _unchanged_report(names.BRONZE_PRODUCTS, files, rows, started)
     raw = spark.read.parquet(*[str(f) for f in files])
     typed = raw.transform(with_batch_metadata).select(
         *[

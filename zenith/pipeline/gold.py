@@ -272,8 +272,10 @@ def run_gold(spark: SparkSession, config: Config, log: Callable[[str], object] =
     )
     rows_in = sum(progress.numInputRows for progress in query.recentProgress)
     timings["refresh"] = time.monotonic() - started
-    product_rows = tables.read_table(spark, config, names.GOLD_PRODUCT_PERFORMANCE).count()
-    customer_rows = tables.read_table(spark, config, names.GOLD_CUSTOMER_SUMMARY).count()
+    product_rows = customer_rows = 0
+    if rows_in:  # the report's table sizes; a run that changed nothing needs none
+        product_rows = tables.read_table(spark, config, names.GOLD_PRODUCT_PERFORMANCE).count()
+        customer_rows = tables.read_table(spark, config, names.GOLD_CUSTOMER_SUMMARY).count()
     timings["counts"] = time.monotonic() - started - timings["refresh"]
     report = GoldReport(
         rows_in=rows_in,

@@ -33,16 +33,17 @@ class RunParams:
     json_array: bool = False
     changed_files: str = WIDGET_DEFAULTS["changed_files"]
     max_event_age_days: int = int(WIDGET_DEFAULTS["max_event_age_days"])
+    dedupe_horizon_hours: int = int(WIDGET_DEFAULTS["dedupe_horizon_hours"])
 
     def __post_init__(self) -> None:
         if self.changed_files not in CHANGED_FILES:
             raise ZenithError(
                 f"changed_files: got {self.changed_files!r}, expected one of {', '.join(CHANGED_FILES)}"
             )
-        if not isinstance(self.max_event_age_days, int) or self.max_event_age_days < 1:
-            raise ZenithError(
-                f"max_event_age_days: got {self.max_event_age_days!r}, expected a whole number >= 1"
-            )
+        for name in ("max_event_age_days", "dedupe_horizon_hours"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ZenithError(f"{name}: got {value!r}, expected a whole number >= 1")
 
 
 def parse_layers(text: str) -> tuple[str, ...]:
@@ -63,7 +64,7 @@ def parse_bool(name: str, text: str) -> bool:
 
 
 def parse_days(name: str, text: str) -> int:
-    """A whole number of days >= 1 from a widget or job parameter."""
+    """A whole number (of days or hours) >= 1 from a widget or job parameter."""
     try:
         return int(str(text).strip())
     except ValueError:
@@ -84,10 +85,14 @@ def params_from_widgets(dbutils) -> RunParams:
         "changed_files", WIDGET_DEFAULTS["changed_files"], list(CHANGED_FILES), "Changed event files"
     )
     dbutils.widgets.text("max_event_age_days", WIDGET_DEFAULTS["max_event_age_days"], "Max event age (days)")
+    dbutils.widgets.text(
+        "dedupe_horizon_hours", WIDGET_DEFAULTS["dedupe_horizon_hours"], "Deduplication horizon (hours)"
+    )
     return RunParams(
         catalog=check_name("catalog", dbutils.widgets.get("catalog").strip() or CATALOG),
         changed_files=dbutils.widgets.get("changed_files").strip().lower(),
         max_event_age_days=parse_days("max_event_age_days", dbutils.widgets.get("max_event_age_days")),
+        dedupe_horizon_hours=parse_days("dedupe_horizon_hours", dbutils.widgets.get("dedupe_horizon_hours")),
         layers=parse_layers(dbutils.widgets.get("layers")),
         full_refresh=parse_bool("full_refresh", dbutils.widgets.get("full_refresh")),
         json_array=parse_bool("json_array", dbutils.widgets.get("json_array")),

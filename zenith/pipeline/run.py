@@ -26,7 +26,7 @@ from zenith.pipeline.params import LAYERS, RunParams
 
 LAYER_TABLES = {
     "bronze": (names.BRONZE_EVENTS, names.BRONZE_CUSTOMERS, names.BRONZE_PRODUCTS, names.INGESTED_FILES),
-    "silver": (names.SILVER_ACTIVITY, names.SILVER_QUARANTINE),
+    "silver": (names.SILVER_ACTIVITY, names.SILVER_QUARANTINE, names.SILVER_BATCHES),
     "gold": (names.GOLD_PRODUCT_PERFORMANCE, names.GOLD_CUSTOMER_SUMMARY, names.GOLD_CUSTOMER_STATE),
     "analytics": (),
 }
@@ -74,6 +74,8 @@ class PipelineRun:
     summaries: list[LayerSummary] = field(default_factory=list)
     # Seconds by "layer" and "layer.table_or_query", plus the wall-clock time the session was ready.
     timings: dict[str, float] = field(default_factory=dict)
+    # Metrics of the layers run so far, written to ``_system.run_metrics`` in one commit per run.
+    pending_metrics: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def start(cls, params: RunParams, log: Callable[[str], None] = print) -> PipelineRun:
@@ -82,6 +84,7 @@ class PipelineRun:
             json_array=params.json_array,
             changed_files=params.changed_files,
             max_event_age_days=params.max_event_age_days,
+            dedupe_horizon_hours=params.dedupe_horizon_hours,
         )
         spark = get_spark(config, app_name="zenith-elt")
         run = cls(spark, config, params, log, timings={"session_ready_at": time.time()})
@@ -112,13 +115,20 @@ class PipelineRun:
         parts: dict[str, float],
         more: dict[str, int] | None = None,
     ) -> None:
-        """Keep the layer's counts for the summary and, if it did anything, in ``_system.run_metrics``."""
+        """Keep the layer's counts for the summary and, if it did anything, for ``_system.run_metrics``.
+
+        The metrics of every layer are written in one commit, after the last layer that writes tables.
+        """
         summary = LayerSummary(layer, rows_in, rows_out, time.monotonic() - started)
         self.summaries.append(summary)
         metrics = {"rows_in": rows_in, "rows_out": rows_out, **(more or {})}
         if any(metrics.values()):  # a layer that did and saw nothing writes no table version
+            self.pending_metrics[layer] = metrics
+        last_writer = [name for name in self.params.layers if LAYER_TABLES[name]][-1:]
+        if [layer] == last_writer and self.pending_metrics:
             with storage_errors():
-                record_metrics(self.spark, self.config, self.run_id, layer, metrics)
+                record_metrics(self.spark, self.config, self.run_id, self.pending_metrics)
+            self.pending_metrics = {}
         self._time(layer, time.monotonic() - started, parts)
 
     def _time(self, layer: str, seconds: float, parts: dict[str, float]) -> None:
@@ -146,8 +156,10 @@ class PipelineRun:
             return None
         started = time.monotonic()
         with storage_errors():
-            report = silver.run_silver(self.spark, self.config, self.run_id, self.log)
-        self._record("silver", report.rows_read, report.rows_written, started, report.timings)
+            report = silver.run_silver(self.spark, self.config, self.run_id, self.log, record=False)
+        self._record(
+            "silver", report.rows_read, report.rows_written, started, report.timings, report.metrics()
+        )
         return report
 
     def gold(self) -> gold.GoldReport | None:

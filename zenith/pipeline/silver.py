@@ -1,53 +1,41 @@
 """Silver: the trusted, deduplicated, enriched activity stream, with every dropped row accounted for.
 
-Bronze events that cannot be trusted (corrupt, no id, no parsable or believable time) are kept
-from the watermark and the deduplication. The rest are deduplicated on ``event_id`` within a
-3-minute watermark, joined to products (inner, broadcast) and customers (left), and given a region.
-Then every bronze row of the run that is not in silver goes to quarantine with its reason
-(``zenith.pipeline.quarantine``).
+One streaming query reads the new bronze events once. Each micro-batch is routed row by row
+(``route_events``): to quarantine with a reason, to silver, or out as a duplicate of a silver
+event; then silver, quarantine and the batch's counts are written (``silver_batch``). Bronze is
+read once, and a run with nothing new in bronze starts the query, finds no batch, and commits nothing.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark import cloudpickle
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from zenith.lakehouse import config as names
+from zenith.lakehouse import errors, tables
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.run_metrics import record_metrics
-from zenith.lakehouse.streams import (
-    observed_metrics,
-    require_checkpoint,
-    state_operator_metric,
-    sum_metrics,
-    use_rocksdb_state_store,
-    write_available_now,
-    write_batches_available_now,
-)
+from zenith.lakehouse.streams import require_checkpoint, txn_app_id, write_batches_available_now
 from zenith.lakehouse.tables import read_table, table_exists
-from zenith.pipeline.quarantine import REASONS, quarantine_batch, trusted_events, with_quarantine_reason
+from zenith.pipeline import quarantine
+from zenith.pipeline import silver_batch as silver_batch_module
+from zenith.pipeline.quarantine import REASONS, with_quarantine_reason
 from zenith.pipeline.regions import categorize_region
+from zenith.pipeline.silver_batch import DUPLICATE, SILVER, Router, batch_totals, silver_batch
 
-WATERMARK = "3 minutes"
+WATERMARK_MINUTES = 3
 PRICE_TYPE = "decimal(10,2)"
 
 
 # --- Transformations --------------------------------------------------------------------------
-def dedupe_events(events: DataFrame) -> DataFrame:
-    """Drop re-sent events by ``event_id`` alone, within a 3-minute watermark on ``event_dt``.
-
-    A re-send with another timestamp is still a duplicate. Spark keeps an id in state until
-    the watermark passes its first time, so state stays bounded. A copy arriving after that is
-    dropped as late; the quarantine step then finds its id in silver and counts it a duplicate.
-    """
-    return events.withWatermark("event_dt", WATERMARK).dropDuplicatesWithinWatermark(["event_id"])
-
-
 def newest_last(key: str) -> Window:
     """Rows of one key, the row to keep first: newest file, then file name, then last row in the file."""
     return Window.partitionBy(key).orderBy(
@@ -94,20 +82,68 @@ def customer_dimension(customers: DataFrame) -> DataFrame:
     )
 
 
-def enrich(products: DataFrame, customers: DataFrame) -> Callable[[DataFrame], DataFrame]:
-    """Join events to products (inner) and customers (left), both broadcast: they are small."""
-
-    def join(events: DataFrame) -> DataFrame:
-        with_products = events.join(F.broadcast(products), on="product_id", how="inner")
-        on_customer = F.col("user_id") == F.col("customer_id")
-        return with_products.join(F.broadcast(customers), on=on_customer, how="left")
-
-    return join
+def is_late(newest_event_dt: dt.datetime | None) -> Column:
+    """True for an event more than 3 minutes older than ``newest_event_dt`` (never when it is None)."""
+    if newest_event_dt is None:
+        return F.lit(False)
+    return F.col("event_dt") < F.lit(newest_event_dt - dt.timedelta(minutes=WATERMARK_MINUTES))
 
 
-def to_silver(enriched: DataFrame) -> DataFrame:
+def is_seen(horizon_hours: int) -> Column:
+    """True when silver has a copy of the row's id ingested at most ``horizon_hours`` before it."""
+    horizon = F.make_dt_interval(hours=F.lit(horizon_hours))
+    return F.col("seen_at").isNotNull() & (F.col("seen_at") >= F.col("ingestion_timestamp") - horizon)
+
+
+def route_events(
+    products: DataFrame,
+    customers: DataFrame,
+    seen_ids: DataFrame,
+    watermark: dt.datetime | None,
+    max_event_age_days: int,
+    horizon_hours: int,
+) -> Callable[[DataFrame], DataFrame]:
+    """A transformation: bronze events -> the same rows with ``route``, ``late`` and silver's columns.
+
+    ``route`` is a quarantine reason, ``silver`` or ``duplicate``. In order: an untrusted row
+    (corrupt, no id, no believable time) keeps its reason; a row whose id silver received within
+    ``horizon_hours`` before it (``seen_ids``: id, ``seen_at``) is a duplicate, however it is
+    dated; an event of an unknown product is ``unknown_product``; one more than 3 minutes older
+    than ``watermark`` (the newest event time of earlier batches) is ``late``; of the rest, the
+    earliest copy of each id goes to silver and the others are duplicates.
+    """
+
+    def route(events: DataFrame) -> DataFrame:
+        joined = (
+            events.transform(with_quarantine_reason(max_event_age_days))
+            .join(F.broadcast(products), on="product_id", how="left")
+            .join(seen_ids, on="event_id", how="left")
+            .join(F.broadcast(customers), on=F.col("user_id") == F.col("customer_id"), how="left")
+            .withColumn("_seen", is_seen(horizon_hours))
+        )
+        trusted = F.col("quarantine_reason").isNull()
+        late = trusted & is_late(watermark)
+        candidate = trusted & ~F.col("_seen") & F.col("product_name").isNotNull() & ~late
+        first = Window.partitionBy("event_id").orderBy(
+            (~candidate).asc(), "event_dt", "source_file", "ingestion_timestamp"
+        )
+        routed = joined.withColumn("late", late).withColumn(
+            "route",
+            F.when(~trusted, F.col("quarantine_reason"))
+            .when(F.col("_seen"), F.lit(DUPLICATE))
+            .when(F.col("product_name").isNull(), F.lit("unknown_product"))
+            .when(late, F.lit("late"))
+            .when(F.row_number().over(first) == 1, F.lit(SILVER))
+            .otherwise(F.lit(DUPLICATE)),
+        )
+        return routed.drop("_seen", "seen_at", "customer_id")
+
+    return route
+
+
+def to_silver(routed: DataFrame) -> DataFrame:
     """The silver schema: ``action``, UTC ``event_date``, in a fixed column order."""
-    return enriched.select(
+    return routed.select(
         "event_id",
         "event_dt",
         F.to_date("event_dt").alias("event_date"),
@@ -124,36 +160,28 @@ def to_silver(enriched: DataFrame) -> DataFrame:
     )
 
 
-def count_rows(name: str) -> Callable[[DataFrame], DataFrame]:
-    """Observe the number of rows passing this point of the stream under ``name``."""
+def router(config: Config) -> Router:
+    """``route(batch, seen, watermark)`` for this configuration, reading both dimensions by name.
 
-    def observe(df: DataFrame) -> DataFrame:
-        return df.observe(name, F.count(F.lit(1)).alias("rows"))
+    The dimensions are read inside the batch (by name, so the function also runs in the Python
+    process Spark Connect gives ``foreachBatch``); they are small, broadcast, and read once a batch.
+    The modules it needs travel with it (pickled by value): the server's Python may lack ``zenith``.
+    """
+    for module in (__name__, quarantine.__name__, silver_batch_module.__name__, tables.__name__):
+        cloudpickle.register_pickle_by_value(sys.modules[module])
+    for module in (names.__name__, errors.__name__):
+        cloudpickle.register_pickle_by_value(sys.modules[module])
+    products_table = config.table_name(names.BRONZE_PRODUCTS)
+    customers_table = config.table_name(names.BRONZE_CUSTOMERS)
+    max_age, horizon = config.max_event_age_days, config.dedupe_horizon_hours
 
-    return observe
+    def route(batch: DataFrame, seen: DataFrame, watermark: dt.datetime | None) -> DataFrame:
+        spark = batch.sparkSession
+        products = product_dimension(spark.read.table(products_table))
+        customers = customer_dimension(spark.read.table(customers_table))
+        return batch.transform(route_events(products, customers, seen, watermark, max_age, horizon))
 
-
-def count_output(silver: DataFrame) -> DataFrame:
-    """Observe the rows written, and how many of them have no region (for the data-quality line)."""
-    return silver.observe(
-        "silver_output",
-        F.count(F.lit(1)).alias("rows"),
-        F.count_if(F.col("region").isNull()).alias("no_region"),
-    )
-
-
-def silver_stream(
-    bronze_events: DataFrame, products: DataFrame, customers: DataFrame, max_event_age_days: int
-) -> DataFrame:
-    """The whole silver transformation of a bronze event stream, with counting points."""
-    deduped = (
-        bronze_events.transform(count_rows("silver_read"))
-        .transform(with_quarantine_reason(max_event_age_days))
-        .transform(trusted_events)
-        .transform(dedupe_events)
-    )
-    enriched = deduped.transform(enrich(product_dimension(products), customer_dimension(customers)))
-    return enriched.transform(to_silver).transform(count_output)
+    return route
 
 
 # --- Run ----------------------------------------------------------------------------------------
@@ -161,8 +189,8 @@ def silver_stream(
 class SilverReport:
     """What one silver run did; quarantined, duplicates and written add up to ``rows_read``.
 
-    ``late_dropped`` is what Spark's watermark dropped: those rows are in quarantine as ``late``,
-    or counted as duplicates when their id is in silver. ``conflicts`` counts, per dimension, the
+    ``late_dropped`` counts the rows behind the watermark: they are in quarantine as ``late``, or
+    counted as duplicates when their id is in silver. ``conflicts`` counts, per dimension, the
     ids whose rows disagree (the last row of the newest file was used).
     """
 
@@ -202,15 +230,6 @@ def _require_tables(spark: SparkSession, config: Config) -> None:
             raise ZenithError(f"table {config.table_name(table)} does not exist: run the bronze layer first")
 
 
-def quarantined_by_run(spark: SparkSession, config: Config, run_id: str, since) -> dict[str, int]:
-    """Rows this run put in quarantine, per reason (every reason listed, 0 if none)."""
-    quarantine = read_table(spark, config, names.SILVER_QUARANTINE)
-    # The time filter lets Delta skip the files of earlier runs.
-    mine = quarantine.where((F.col("quarantined_at") >= F.lit(since)) & (F.col("run_id") == run_id))
-    counts = dict(mine.groupBy("quarantine_reason").count().collect())
-    return {reason: counts.get(reason, 0) for reason in REASONS}
-
-
 def dimension_conflicts(
     products: DataFrame, customers: DataFrame, log: Callable[[str], None]
 ) -> dict[str, int]:
@@ -226,53 +245,43 @@ def dimension_conflicts(
 
 
 def run_silver(
-    spark: SparkSession, config: Config, run_id: str, log: Callable[[str], None] = print
+    spark: SparkSession, config: Config, run_id: str, log: Callable[[str], None] = print, record: bool = True
 ) -> SilverReport:
-    """Stream trusted bronze events into silver, then quarantine every row that did not get there."""
-    started = time.monotonic()
-    since = spark.range(1).select(F.current_timestamp()).first()[0]
-    _require_tables(spark, config)
-    for table in (names.SILVER_ACTIVITY, names.SILVER_QUARANTINE):
-        require_checkpoint(spark, config, table)
-    use_rocksdb_state_store(spark)
-    products = read_table(spark, config, names.BRONZE_PRODUCTS)
-    customers = read_table(spark, config, names.BRONZE_CUSTOMERS)
-    conflicts = dimension_conflicts(products, customers, log)
+    """Route the new bronze events to silver or quarantine in one streaming query, and count them.
 
+    Each micro-batch reads bronze once and writes silver, quarantine and its counts, each write
+    idempotent, so a batch replayed after a kill changes nothing twice. ``record`` writes the
+    report's metrics to ``_system.run_metrics`` (a pipeline run writes every layer's at once).
+    """
+    started = time.monotonic()
+    _require_tables(spark, config)
+    require_checkpoint(spark, config, names.SILVER_ACTIVITY, names.SILVER_QUARANTINE)
+    app_id = txn_app_id(config, names.SILVER_ACTIVITY)
     events = spark.readStream.table(config.table_name(names.BRONZE_EVENTS))
-    query = write_available_now(
-        silver_stream(events, products, customers, config.max_event_age_days),
-        config,
-        names.SILVER_ACTIVITY,
-        "silver_sessionized_activity",
-        partition_by=("event_date",),  # gold and the quarantine read only the dates they need
+    write_batch = silver_batch(config, run_id, app_id, router(config), to_silver)
+    query = write_batches_available_now(
+        events, config, names.SILVER_ACTIVITY, "silver_sessionized_activity", write_batch
     )
-    streamed_at = time.monotonic()
-    # Second, over the same bronze rows: it must see what the first wrote to silver.
-    events = spark.readStream.table(config.table_name(names.BRONZE_EVENTS))
-    write_batches_available_now(
-        events, config, names.SILVER_QUARANTINE, "silver_quarantine", quarantine_batch(config, run_id)
-    )
-    read = sum_metrics(observed_metrics(query, "silver_read"), ("rows",))["rows"]
-    output = sum_metrics(observed_metrics(query, "silver_output"), ("rows", "no_region"))
-    written = output["rows"]
-    quarantined = quarantined_by_run(spark, config, run_id, since)
+    batch_ids = [progress.batchId for progress in query.recentProgress if progress.numInputRows]
+    totals = batch_totals(spark, config, app_id, batch_ids)
+    conflicts = {"product_id": 0, "customer_id": 0}
+    if batch_ids:  # the dimensions matter only to a run that used them
+        products = read_table(spark, config, names.BRONZE_PRODUCTS)
+        customers = read_table(spark, config, names.BRONZE_CUSTOMERS)
+        conflicts = dimension_conflicts(products, customers, log)
     report = SilverReport(
-        rows_read=read,
-        quarantined=quarantined,
-        duplicates_removed=read - sum(quarantined.values()) - written,
-        late_dropped=state_operator_metric(query, "numRowsDroppedByWatermark"),
-        rows_written=written,
-        no_region=output["no_region"],
+        rows_read=totals["rows_read"],
+        quarantined={reason: totals[reason] for reason in REASONS},
+        duplicates_removed=totals[DUPLICATE],
+        late_dropped=totals["late_dropped"],
+        rows_written=totals[SILVER],
+        no_region=totals["no_region"],
         conflicts=conflicts,
         seconds=time.monotonic() - started,
-        timings={
-            names.SILVER_ACTIVITY.name: streamed_at - started,
-            names.SILVER_QUARANTINE.name: time.monotonic() - streamed_at,
-        },
+        timings={names.SILVER_ACTIVITY.name: time.monotonic() - started},
     )
-    if report.rows_read:
-        record_metrics(spark, config, run_id, "silver", report.metrics())
+    if record and report.rows_read:
+        record_metrics(spark, config, run_id, {"silver": report.metrics()})
     log(f"silver  {report}")
     log(
         f"silver  data quality: {report.no_region} of {report.rows_written} events written have no region "

@@ -77,19 +77,27 @@ def landed_fingerprint(files: list[Path]) -> set[tuple[str, int, int]]:
     return {(str(path), stat.st_size, stat.st_mtime_ns // 1_000_000) for path, stat in stats}
 
 
-def loaded_fingerprint(spark: SparkSession, config: Config, table: Table) -> set[tuple[str, int, int]]:
-    """The same facts for the files behind a bronze snapshot table (empty if it has none yet)."""
+def loaded_files(spark: SparkSession, config: Config, table: Table) -> dict[tuple[str, int, int], int]:
+    """The same facts for the files behind a bronze snapshot table, with each file's row count.
+
+    Empty if the table has none yet. One small aggregation: the run needs nothing else of the table.
+    """
     if not table_exists(spark, config, table):
-        return set()
+        return {}
     loaded = read_table(spark, config, table)
     if "source_file_modified" not in loaded.columns:  # a table from before these columns existed
-        return set()
-    rows = loaded.select(
+        return {}
+    files = loaded.groupBy(
         "source_file", "source_file_size", F.unix_millis("source_file_modified").alias("modified")
-    ).distinct()
-    return {(str(file_path(r.source_file)), r.source_file_size, r.modified) for r in rows.collect()}
+    ).count()
+    return {
+        (str(file_path(r.source_file)), r.source_file_size, r.modified): r["count"] for r in files.collect()
+    }
 
 
-def snapshot_unchanged(spark: SparkSession, config: Config, table: Table, files: list[Path]) -> bool:
-    """True when ``table`` was loaded from exactly these files, none of them changed since."""
-    return landed_fingerprint(files) == loaded_fingerprint(spark, config, table)
+def unchanged_snapshot_rows(
+    spark: SparkSession, config: Config, table: Table, files: list[Path]
+) -> int | None:
+    """The table's row count when it was loaded from exactly these files, none changed since; else None."""
+    loaded = loaded_files(spark, config, table)
+    return sum(loaded.values()) if landed_fingerprint(files) == set(loaded) else None

@@ -1,0 +1,71 @@
+"""A silver batch that dies between its writes is replayed by the next run: nothing twice, nothing lost."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.landing import event, write_customers, write_events, write_products
+from tests.reliability import (
+    quarantine_rows,
+    run_metrics,
+    run_pipeline,
+    silver_metrics,
+    silver_rows,
+    table_version,
+    ts,
+)
+from zenith.lakehouse import config as names
+from zenith.lakehouse.setup import setup_environment
+from zenith.pipeline import silver_batch
+
+
+@pytest.fixture
+def config(spark, lakehouse_config):
+    setup_environment(spark, lakehouse_config)
+    write_customers(lakehouse_config)
+    write_products(lakehouse_config)
+    return lakehouse_config
+
+
+def die_before_writing(monkeypatch, doomed) -> None:
+    """Make the silver batch's write to ``doomed`` fail, as a kill at that moment would."""
+    append = silver_batch.append_table
+
+    def append_or_die(df, config, table, *args, **kwargs):
+        if table == doomed:
+            raise RuntimeError(f"killed before writing {table.name}")
+        return append(df, config, table, *args, **kwargs)
+
+    monkeypatch.setattr(silver_batch, "append_table", append_or_die)
+
+
+@pytest.mark.parametrize(
+    "doomed", [names.SILVER_QUARANTINE, names.SILVER_BATCHES], ids=["before-quarantine", "before-counts"]
+)
+def test_a_batch_killed_between_its_writes_is_replayed_exactly_once(spark, config, monkeypatch, doomed):
+    write_events(
+        config,
+        "events-1.json",
+        event("e1", "2026-03-01T10:00:00+00:00"),
+        event("e1", "2026-03-01T10:00:01+00:00"),  # a re-send
+        event("odd", "2026-03-01T10:00:02+00:00", product_id=777),
+        event("e2", "2026-03-01T10:00:03+00:00"),
+    )
+    run_pipeline(config, layers=("bronze",))
+    die_before_writing(monkeypatch, doomed)
+    with pytest.raises(Exception, match="killed before writing"):
+        run_pipeline(config, layers=("silver",))
+    silver_version = table_version(spark, config, names.SILVER_ACTIVITY)
+    monkeypatch.undo()
+
+    rerun, _ = run_pipeline(config, layers=("silver",))
+
+    assert table_version(spark, config, names.SILVER_ACTIVITY) == silver_version  # not written twice
+    assert [row[:2] for row in silver_rows(spark, config)] == [
+        ("e1", ts("2026-03-01T10:00:00")),
+        ("e2", ts("2026-03-01T10:00:03")),
+    ]
+    assert quarantine_rows(spark, config) == [("unknown_product", "odd", "2026-03-01T10:00:02+00:00")]
+    assert run_metrics(spark, config, rerun) == silver_metrics(
+        rows_read=4, quarantined_unknown_product=1, duplicates_removed=1, rows_written=2
+    )

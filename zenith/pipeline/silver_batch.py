@@ -1,0 +1,139 @@
+"""One silver micro-batch: route each bronze row once, then write silver, quarantine and the counts.
+
+The batch is read from bronze once and persisted; every output comes from that one copy. Each of
+the three writes is an idempotent Delta append (``txnAppId`` tied to the stream's checkpoint,
+``txnVersion`` the batch id), so a batch replayed after a kill writes nothing twice, and the
+replay decides every row as the first attempt did: it reads the watermark of earlier batches only,
+and leaves its own rows out of the duplicate lookup.
+
+``_system.silver_batches`` keeps one row per batch: its counts by route and the newest event time
+seen so far, which is where the next batch's watermark comes from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from zenith.lakehouse import config as names
+from zenith.lakehouse.config import Config
+from zenith.lakehouse.tables import append_table, read_table, table_exists
+from zenith.pipeline.quarantine import REASONS, for_quarantine
+
+SILVER = "silver"
+DUPLICATE = "duplicate"
+ROUTES = (*REASONS, DUPLICATE, SILVER)
+COUNTS = ("rows_read", *ROUTES, "late_dropped", "no_region")
+
+# route(batch, seen, watermark) -> the batch's rows with ``route``, ``late`` and silver's columns.
+Router = Callable[[DataFrame, DataFrame, "dt.datetime | None"], DataFrame]
+
+
+def batch_counts(routed: DataFrame) -> DataFrame:
+    """One row: rows read, rows per route, late rows, silver rows without a region, newest trusted time."""
+    to_silver = F.col("route") == SILVER
+    return routed.agg(
+        F.count(F.lit(1)).alias("rows_read"),
+        *[F.count_if(F.col("route") == route).alias(route) for route in ROUTES],
+        F.count_if(F.col("late")).alias("late_dropped"),
+        F.count_if(to_silver & F.col("region").isNull()).alias("no_region"),
+        F.max(F.when(F.col("quarantine_reason").isNull(), F.col("event_dt"))).alias("max_event_dt"),
+    )
+
+
+def seen_ids(silver: DataFrame, batch: DataFrame, since: dt.datetime) -> DataFrame:
+    """Each id of silver events ingested since ``since``, with its newest copy's ingestion time.
+
+    Rows of ``batch``'s own file versions (a file and the time bronze ingested it) are left out:
+    they are in silver only if this batch is a replay. ``since`` is a literal, so Delta skips the
+    files written before it.
+    """
+    versions = ["source_file", "ingestion_timestamp"]
+    own = batch.select(*versions).distinct()
+    recent = silver.where(F.col("ingestion_timestamp") >= F.lit(since)).select("event_id", *versions)
+    others = recent.join(F.broadcast(own), on=versions, how="left_anti")
+    return others.groupBy("event_id").agg(F.max("ingestion_timestamp").alias("seen_at"))
+
+
+def previous_watermark(spark: SparkSession, config: Config, app_id: str, batch_id: int) -> dt.datetime | None:
+    """The newest trusted event time of this stream's batches before ``batch_id`` (None if none)."""
+    if not table_exists(spark, config, names.SILVER_BATCHES):
+        return None
+    batches = read_table(spark, config, names.SILVER_BATCHES)
+    earlier = batches.where((F.col("app_id") == app_id) & (F.col("batch_id") < batch_id))
+    return earlier.agg(F.max("max_event_dt")).first()[0]
+
+
+def silver_batch(
+    config: Config, run_id: str, app_id: str, route: Router, to_silver: Callable[[DataFrame], DataFrame]
+) -> Callable[[DataFrame, int], None]:
+    """The ``foreachBatch`` function of silver's query: route one bronze micro-batch and write it.
+
+    Tables are read by name inside the function, so it also runs in the separate Python process
+    Spark Connect gives ``foreachBatch``.
+    """
+    horizon = dt.timedelta(hours=config.dedupe_horizon_hours)
+
+    def write(batch: DataFrame, batch_id: int) -> None:
+        spark = batch.sparkSession
+        batch = batch.persist()
+        first_ingested = batch.agg(F.min("ingestion_timestamp")).first()[0]
+        if first_ingested is None:  # an empty batch: nothing to route, nothing to commit
+            batch.unpersist()
+            return
+        watermark = previous_watermark(spark, config, app_id, batch_id)
+        seen = spark.createDataFrame([], "event_id STRING, seen_at TIMESTAMP")
+        if table_exists(spark, config, names.SILVER_ACTIVITY):
+            silver = read_table(spark, config, names.SILVER_ACTIVITY)
+            seen = seen_ids(silver, batch, first_ingested - horizon)
+        routed = route(batch, seen, watermark).persist()
+        counts = batch_counts(routed).first().asDict()
+        txn = (app_id, batch_id)
+        if counts[SILVER]:
+            append_table(
+                routed.where(F.col("route") == SILVER).transform(to_silver),
+                config,
+                names.SILVER_ACTIVITY,
+                txn,
+                merge_schema=True,
+                partition_by=("event_date",),
+            )
+        if counts["rows_read"] - counts[SILVER] - counts[DUPLICATE]:
+            quarantined = routed.where(~F.col("route").isin(SILVER, DUPLICATE))
+            rows = quarantined.withColumn("quarantine_reason", F.col("route")).transform(
+                for_quarantine(run_id)
+            )
+            append_table(rows, config, names.SILVER_QUARANTINE, txn, merge_schema=True)
+        if watermark is not None and (counts["max_event_dt"] is None or counts["max_event_dt"] < watermark):
+            counts["max_event_dt"] = watermark
+        record = spark.createDataFrame(
+            [(app_id, batch_id, run_id, dt.datetime.now(dt.UTC).replace(tzinfo=None), *counts.values())],
+            BATCHES_SCHEMA,
+        )
+        append_table(record, config, names.SILVER_BATCHES, txn)
+        routed.unpersist()
+        batch.unpersist()
+
+    return write
+
+
+BATCHES_SCHEMA = (
+    "app_id STRING, batch_id BIGINT, run_id STRING, committed_at TIMESTAMP, "
+    + ", ".join(f"{name} BIGINT" for name in COUNTS)
+    + ", max_event_dt TIMESTAMP"
+)
+
+
+def batch_totals(spark: SparkSession, config: Config, app_id: str, batch_ids: list[int]) -> dict[str, int]:
+    """The counts of these batches of the stream, summed (every count 0 when there are none)."""
+    totals = dict.fromkeys(COUNTS, 0)
+    if not batch_ids or not table_exists(spark, config, names.SILVER_BATCHES):
+        return totals
+    batches = read_table(spark, config, names.SILVER_BATCHES).where(
+        (F.col("app_id") == app_id) & F.col("batch_id").isin(batch_ids)
+    )
+    row = batches.agg(*[F.sum(name).alias(name) for name in COUNTS]).first()
+    return {name: int(row[name] or 0) for name in COUNTS}
