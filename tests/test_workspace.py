@@ -235,6 +235,7 @@ def test_deploy_creates_a_paused_serverless_job_with_setup_then_elt(fake, client
         {"name": "json_array", "default": "false"},
         {"name": "changed_files", "default": "warn"},
         {"name": "max_event_age_days", "default": "3650"},
+        {"name": "dedupe_horizon_hours", "default": "24"},
     ]
     assert job["schedule"]["pause_status"] == "PAUSED"
     assert [t["task_key"] for t in job["tasks"]] == ["setup", "elt"]
@@ -362,6 +363,7 @@ def test_cli_run_passes_its_flags_as_job_parameters_and_exits_1_on_failure(fake,
         "json_array": "false",
         "changed_files": "warn",
         "max_event_age_days": "3650",
+        "dedupe_horizon_hours": "24",
     }
     assert capsys.readouterr().err.startswith("zenith: error: run 500 ended TERMINATED FAILED: ")
 

@@ -27,6 +27,7 @@ PRODUCT_DAY = ("event_date", "product_id", "product_name", "category")
 SALT_BUCKETS = 5
 # log2 of the HLL sketches' bucket count: 2^12 buckets, about 1.6% relative standard error.
 HLL_LG_K = 12
+GOLD_TABLES = (names.GOLD_PRODUCT_PERFORMANCE, names.GOLD_CUSTOMER_SUMMARY)
 
 
 def is_action(action: str) -> Column:
@@ -272,15 +273,13 @@ def run_gold(spark: SparkSession, config: Config, log: Callable[[str], object] =
     )
     rows_in = sum(progress.numInputRows for progress in query.recentProgress)
     timings["refresh"] = time.monotonic() - started
-    product_rows = customer_rows = 0
-    if rows_in:  # the report's table sizes; a run that changed nothing needs none
-        product_rows = tables.read_table(spark, config, names.GOLD_PRODUCT_PERFORMANCE).count()
-        customer_rows = tables.read_table(spark, config, names.GOLD_CUSTOMER_SUMMARY).count()
+    # The report's table sizes; a run that changed nothing needs none.
+    sizes = [tables.read_table(spark, config, t).count() if rows_in else 0 for t in GOLD_TABLES]
     timings["counts"] = time.monotonic() - started - timings["refresh"]
     report = GoldReport(
         rows_in=rows_in,
-        product_performance_rows=product_rows,
-        customer_summary_rows=customer_rows,
+        product_performance_rows=sizes[0],
+        customer_summary_rows=sizes[1],
         seconds=time.monotonic() - started,
         timings=timings,
     )
