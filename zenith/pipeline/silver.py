@@ -25,7 +25,7 @@ from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.run_metrics import record_metrics
 from zenith.lakehouse.streams import require_checkpoint, txn_app_id, write_batches_available_now
 from zenith.lakehouse.tables import read_table, table_exists
-from zenith.pipeline import quarantine
+from zenith.pipeline import quarantine, regions
 from zenith.pipeline import silver_batch as silver_batch_module
 from zenith.pipeline.quarantine import REASONS, with_quarantine_reason
 from zenith.pipeline.regions import categorize_region
@@ -167,10 +167,9 @@ def router(config: Config) -> Router:
     process Spark Connect gives ``foreachBatch``); they are small, broadcast, and read once a batch.
     The modules it needs travel with it (pickled by value): the server's Python may lack ``zenith``.
     """
-    for module in (__name__, quarantine.__name__, silver_batch_module.__name__, tables.__name__):
-        cloudpickle.register_pickle_by_value(sys.modules[module])
-    for module in (names.__name__, errors.__name__):
-        cloudpickle.register_pickle_by_value(sys.modules[module])
+    shipped = (__name__, quarantine, silver_batch_module, regions, tables, names, errors)
+    for module in shipped:
+        cloudpickle.register_pickle_by_value(sys.modules[getattr(module, "__name__", module)])
     products_table = config.table_name(names.BRONZE_PRODUCTS)
     customers_table = config.table_name(names.BRONZE_CUSTOMERS)
     max_age, horizon = config.max_event_age_days, config.dedupe_horizon_hours
