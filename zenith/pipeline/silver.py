@@ -167,9 +167,8 @@ def router(config: Config) -> Router:
     process Spark Connect gives ``foreachBatch``); they are small, broadcast, and read once a batch.
     The modules it needs travel with it (pickled by value): the server's Python may lack ``zenith``.
     """
-    shipped = (__name__, quarantine, silver_batch_module, regions, tables, names, errors)
-    for module in shipped:
-        cloudpickle.register_pickle_by_value(sys.modules[getattr(module, "__name__", module)])
+    for module in (sys.modules[__name__], quarantine, silver_batch_module, regions, tables, names, errors):
+        cloudpickle.register_pickle_by_value(module)
     products_table = config.table_name(names.BRONZE_PRODUCTS)
     customers_table = config.table_name(names.BRONZE_CUSTOMERS)
     max_age, horizon = config.max_event_age_days, config.dedupe_horizon_hours
