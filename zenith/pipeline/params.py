@@ -44,6 +44,16 @@ class RunParams:
                 f"max_event_age_days: got {self.max_event_age_days!r}, expected a whole number >= 1"
             )
 
+    def recorded(self) -> dict:
+        """The parameters a run's result depends on, as the run manifest records them (JSON types)."""
+        return {
+            "catalog": self.catalog,
+            "layers": list(self.layers),
+            "json_array": self.json_array,
+            "changed_files": self.changed_files,
+            "max_event_age_days": self.max_event_age_days,
+        }
+
 
 def parse_layers(text: str) -> tuple[str, ...]:
     """The requested layers in pipeline order; an unknown name is a one-line error."""
