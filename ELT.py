@@ -5,7 +5,8 @@
 # MAGIC (parameters `catalog`, `layers`, `full_refresh`, `json_array`, `changed_files`, `max_event_age_days`,
 # MAGIC `dedupe_horizon_hours`) and locally as `python ELT.py [--layers ...] [--full-refresh] [--json-array]
 # MAGIC [--changed-files ...] [--max-event-age-days N] [--dedupe-horizon-hours N]`.
-# MAGIC The logic lives in the `zenith` package; each cell makes one call into it.
+# MAGIC The logic lives in the `zenith` package; each cell makes one call into it. Locally, a run with nothing new
+# MAGIC since the last one starts no Spark session: it repeats that run's answers (see README, "Incremental runs").
 
 # COMMAND ----------
 
@@ -41,7 +42,7 @@ if repo_root not in sys.path:
 # COMMAND ----------
 
 from zenith.cli import elt_params
-from zenith.pipeline.run import PipelineRun, show_answers
+from zenith.pipeline.run import PipelineRun
 
 params = elt_params(globals().get("dbutils"))
 run = PipelineRun.start(params)
@@ -82,7 +83,7 @@ gold_report = run.gold()
 
 # COMMAND ----------
 
-show_answers(run.data_quality(), globals().get("display"))
+run.show_answers(run.data_quality(), globals().get("display"))
 
 # COMMAND ----------
 
@@ -91,7 +92,7 @@ show_answers(run.data_quality(), globals().get("display"))
 
 # COMMAND ----------
 
-show_answers(run.analytics(), globals().get("display"))
+run.show_answers(run.analytics(), globals().get("display"))
 
 # COMMAND ----------
 
@@ -100,3 +101,13 @@ show_answers(run.analytics(), globals().get("display"))
 # COMMAND ----------
 
 print(run.summary())
+
+# COMMAND ----------
+
+# MAGIC %md ## Done
+# MAGIC Locally, a run that took every step records what it saw and answered, so the next run, if nothing landed or
+# MAGIC changed, starts no Spark session and repeats these answers; then the run lock is released.
+
+# COMMAND ----------
+
+run.finish()

@@ -93,10 +93,10 @@ def _config(args: argparse.Namespace) -> Config:
 
 def cmd_setup(args: argparse.Namespace) -> int:
     from zenith.lakehouse.runtime import get_spark
-    from zenith.lakehouse.setup import setup_environment
+    from zenith.lakehouse.setup import existing_local_setup, setup_environment
 
     config = _config(args)
-    steps = setup_environment(get_spark(config), config)
+    steps = existing_local_setup(config) or setup_environment(get_spark(config), config)
     for step in steps:
         print(step)
     created = sum(step.created for step in steps)

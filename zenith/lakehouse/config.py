@@ -93,6 +93,8 @@ DEFAULT_LAKEHOUSE = "lakehouse"
 # When set, a pipeline run writes its session start-up time and the seconds of each layer, table
 # and query to this JSON file (the benchmark harness reads it).
 TIMINGS_FILE_ENV = "ZENITH_TIMINGS_FILE"
+# What a successful local run saw and answered (zenith.lakehouse.manifest), in the _system schema's folder.
+RUN_MANIFEST = "run_manifest.json"
 
 
 def on_databricks() -> bool:
@@ -231,6 +233,11 @@ class Config:
     def checkpoint(self, table: Table) -> Path:
         """The streaming checkpoint folder of the query that writes ``table``."""
         return self.volume_path(CHECKPOINTS, table.schema, table.name)
+
+    @property
+    def run_manifest(self) -> Path | None:
+        """The last successful local run's manifest file; None on Databricks, which always runs in full."""
+        return self.volumes_root / SYSTEM / RUN_MANIFEST if self.is_local else None
 
     def schema_location(self, table: Table) -> Path:
         """Auto Loader's schema-tracking folder for the stream that writes ``table``."""

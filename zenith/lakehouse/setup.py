@@ -8,11 +8,13 @@ by a folder each so that a later process finds them again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config, parse_managed_location, quote, sql_string
+from zenith.lakehouse.connect import remote_url
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.runtime import register_local_schema
 
@@ -46,15 +48,37 @@ def _mkdir(path) -> bool:
     return not existed
 
 
+def _local_objects(config: Config) -> list[tuple[str, str, Path]]:
+    """Kind, name and folder of each object local setup makes: the catalog, the schemas, the volumes."""
+    return [
+        ("catalog", config.catalog, config.volumes_root),
+        *(("schema", schema, config.schema_path(schema)) for schema in names.SCHEMAS),
+        *(("volume", ".".join(volume), config.volume_path(volume)) for volume in names.VOLUMES),
+    ]
+
+
 def _setup_local(spark: SparkSession, config: Config) -> list[SetupStep]:
-    steps = [SetupStep("catalog", config.catalog, _mkdir(config.volumes_root))]
-    for schema in names.SCHEMAS:
-        created = _mkdir(config.schema_path(schema))
-        register_local_schema(spark, config, schema)
-        steps.append(SetupStep("schema", schema, created))
-    for volume in names.VOLUMES:
-        steps.append(SetupStep("volume", ".".join(volume), _mkdir(config.volume_path(volume))))
+    steps = []
+    for kind, name, folder in _local_objects(config):
+        steps.append(SetupStep(kind, name, _mkdir(folder)))
+        if kind == "schema":
+            register_local_schema(spark, config, name)
     return steps
+
+
+def existing_local_setup(config: Config) -> list[SetupStep] | None:
+    """Every object as existing if a local setup would change nothing; None if it needs Spark.
+
+    Locally setup makes folders and registers the schemas in the session's in-memory catalog, which
+    every new process does again. So when every folder exists and no session outlives this process
+    (none active here, no Spark Connect server, whose catalog is shared), there is nothing to do.
+    """
+    if not config.is_local or remote_url() is not None or SparkSession.getActiveSession() is not None:
+        return None
+    objects = _local_objects(config)
+    if not all(folder.is_dir() for _, _, folder in objects):
+        return None
+    return [SetupStep(kind, name, created=False) for kind, name, _ in objects]
 
 
 def create_catalog_sql(catalog: str, managed_location: str | None = None) -> str:

@@ -7,6 +7,8 @@ unique column, so a question gives the same rows on every run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import NumericType
 
@@ -76,3 +78,21 @@ def format_table(df: DataFrame, max_rows: int = 50) -> str:
     if len(rows) > max_rows:
         lines.append(f"(only the first {max_rows} rows are shown)")
     return "\n".join(lines)
+
+
+def show_answers(
+    answers: dict[str, DataFrame | str], display: Callable[[DataFrame], None] | None = None
+) -> dict[str, str]:
+    """``display()`` each answer in a notebook; print aligned tables elsewhere. Returns the text printed.
+
+    An answer that is already text (stored by an earlier run) is printed as it is.
+    """
+    printed = {}
+    for title, answer in answers.items():
+        print(f"\n{title}")
+        if display is not None and not isinstance(answer, str):
+            display(answer)
+            continue
+        printed[title] = answer if isinstance(answer, str) else format_table(answer)
+        print(printed[title])
+    return printed

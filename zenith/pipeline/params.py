@@ -45,6 +45,17 @@ class RunParams:
             if not isinstance(value, int) or value < 1:
                 raise ZenithError(f"{name}: got {value!r}, expected a whole number >= 1")
 
+    def recorded(self) -> dict:
+        """The parameters a run's result depends on, as the run manifest records them (JSON types)."""
+        return {
+            "catalog": self.catalog,
+            "layers": list(self.layers),
+            "json_array": self.json_array,
+            "changed_files": self.changed_files,
+            "max_event_age_days": self.max_event_age_days,
+            "dedupe_horizon_hours": self.dedupe_horizon_hours,
+        }
+
 
 def parse_layers(text: str) -> tuple[str, ...]:
     """The requested layers in pipeline order; an unknown name is a one-line error."""
