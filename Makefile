@@ -50,7 +50,7 @@ $(BENCH_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
 	@touch $@
 
-bench: $(BENCH_STAMP) ## Benchmarks: the generator, then a cold ELT.py on 1M events vs DuckDB (BENCH_ARGS=...)
+bench: $(BENCH_STAMP) ## Benchmarks: the generator, then ELT.py on 1M events vs its yardsticks (BENCH_ARGS=...)
 	$(PY) benchmarks/bench_generator.py
 	$(PY) benchmarks/bench_pipeline.py $(BENCH_ARGS)
 
