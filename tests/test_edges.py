@@ -1,4 +1,4 @@
-"""Issue 19's edge cases, each on a fresh lakehouse: a kill during a first commit."""
+"""Issue 19's edge cases, each on a fresh lakehouse: a backfill with old file times, a kill during a first commit."""
 
 from __future__ import annotations
 
@@ -19,12 +19,14 @@ from tests.reliability import (
     run_pipeline,
     silver_metrics,
     silver_rows,
+    views,
 )
 from tests.test_reliability import desk_view
 from zenith.lakehouse import config as names
 from zenith.lakehouse.runtime import register_local_tables
 from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import read_table
+from zenith.pipeline import bronze
 
 MONTH_AGO = time.time() - 30 * 24 * 3600
 
@@ -49,6 +51,51 @@ def land_backfill(config, name: str, *lines: str) -> None:
     """Land an event file with a modification time 30 days back, as ``cp -p`` or ``rsync -a`` do."""
     write_events(config, name, *lines)
     os.utime(config.events_landing / name, (MONTH_AGO, MONTH_AGO))
+
+
+# Case 2 --------------------------------------------------------------------------------------
+def test_a_backfill_landed_with_old_file_times_is_read_by_the_next_run(spark, config):
+    for n in (1, 2, 3):
+        write_events(config, f"events-{n}.json", event(f"e{n}", f"2026-03-01T10:0{n}:00+00:00"))
+    run_pipeline(config)
+    land_backfill(config, "backfill.json", event("b4", "2026-03-01T10:04:00+00:00"))
+
+    second, lines = run_pipeline(config)
+
+    assert bronze_files(spark, config) == [
+        ("b4", "backfill.json"),
+        ("e1", "events-1.json"),
+        ("e2", "events-2.json"),
+        ("e3", "events-3.json"),
+    ]
+    assert silver_rows(spark, config) == [
+        desk_view("b4", "2026-03-01T10:04:00"),
+        *(desk_view(f"e{n}", f"2026-03-01T10:0{n}:00") for n in (1, 2, 3)),
+    ]
+    assert quarantine_rows(spark, config) == []
+    assert gold_rows(spark, config) == [views(10, 4)]
+    assert run_metrics(spark, config, second) == silver_metrics(rows_read=1, rows_written=1)
+    assert run_metrics(spark, config, second, "bronze")["bronze_user_events.unread_files"] == 0
+    assert not [line for line in lines if "warning" in line]
+
+
+def test_a_landed_file_the_stream_did_not_read_is_named_in_a_warning_and_counted(spark, config, monkeypatch):
+    monkeypatch.setattr(bronze, "MAX_FILE_AGE", "7d")  # Spark's default, which skipped old backfills
+    write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
+    bronze.ingest_events(spark, config)
+    land_backfill(config, "backfill.json", event("b1", "2026-03-01T10:01:00+00:00"))
+    write_events(config, "empty.json")  # no record in it: nothing to read, nothing to say
+    warnings: list[str] = []
+
+    report = bronze.ingest_events(spark, config, warnings.append)
+
+    modified = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(MONTH_AGO))
+    assert warnings == [
+        f"warning: 1 landed event file(s) were not read by bronze: backfill.json (modified {modified}); "
+        "land them again under a new file name"
+    ]
+    assert (report.files, report.rows, report.problems["unread_files"]) == (0, 0, 1)
+    assert bronze_files(spark, config) == [("e1", "events-1.json")]
 
 
 # Case 4 --------------------------------------------------------------------------------------
