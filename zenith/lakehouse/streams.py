@@ -11,7 +11,7 @@ from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
 from zenith.lakehouse.config import LAYER_OF_SCHEMA, LAYERS, Config, Table
-from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.errors import ZenithError, storage_errors
 from zenith.lakehouse.tables import has_leftover_files, overwrite_table, path_option, read_table, table_exists
 
 # A query keeps this many micro-batch progress reports; the run's metrics are read from them.
@@ -99,7 +99,7 @@ def write_available_now(
         writer = writer.partitionBy(*partition_by)
     writer = _start(writer, spark, config, table, query_name).options(**path_option(config, table))
     query = writer.toTable(config.table_name(table))
-    return _finish(query, spark, query_name)
+    return _finish(query, spark, query_name, config.table_name(table))
 
 
 def write_batches_available_now(
@@ -112,13 +112,17 @@ def write_batches_available_now(
     """Run ``write_batch(batch, batch_id)`` on each micro-batch of a stream that writes ``table``."""
     spark = df.sparkSession
     query = _start(df.writeStream.foreachBatch(write_batch), spark, config, table, query_name).start()
-    return _finish(query, spark, query_name)
+    return _finish(query, spark, query_name, config.table_name(table))
 
 
-def _finish(query: StreamingQuery, spark: SparkSession, query_name: str) -> StreamingQuery:
-    """Wait for an availableNow run to end; warn if its progress history overflowed."""
+def _finish(query: StreamingQuery, spark: SparkSession, query_name: str, table_name: str) -> StreamingQuery:
+    """Wait for an availableNow run to end; warn if its progress history overflowed.
+
+    A storage failure inside the stream becomes one line naming the table, the path and the cause.
+    """
     kept = recent_progress_kept(spark)
-    query.awaitTermination()
+    with storage_errors(table_name):
+        query.awaitTermination()
     if kept is not None and len(query.recentProgress) >= kept:
         print(
             f"warning: {query_name} ran {kept}+ micro-batches; its counts cover only the last {kept}",

@@ -14,6 +14,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame, DataFrameWriter, SparkSession
 
 from zenith.lakehouse.config import Config, Table, sql_string
+from zenith.lakehouse.errors import storage_errors
 
 
 def path_option(config: Config, table: Table) -> dict[str, str]:
@@ -69,11 +70,12 @@ def _save(writer: DataFrameWriter, spark: SparkSession, config: Config, table: T
     it cannot update for a partitioned table being replaced.
     """
     path = config.table_path(table)
-    if path is None:
-        writer.saveAsTable(config.table_name(table))
-    else:
-        writer.save(str(path))
-        register_local_table(spark, config, table)
+    with storage_errors(config.table_name(table)):
+        if path is None:
+            writer.saveAsTable(config.table_name(table))
+        else:
+            writer.save(str(path))
+            register_local_table(spark, config, table)
 
 
 def overwrite_table(df: DataFrame, config: Config, table: Table, partition_by: Sequence[str] = ()) -> None:
