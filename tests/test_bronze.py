@@ -53,6 +53,7 @@ def test_every_event_line_is_kept_with_its_problems_counted(spark, config):
         "bad_timestamps": 1,
         "missing_event_ids": 1,
         "changed_files": 0,
+        "unread_files": 0,
     }
     expected = [
         ("e1", "2026-03-01T10:00:00.123456+00:00", dt.datetime(2026, 3, 1, 10, 0, 0, 123456), 1, 10, None),

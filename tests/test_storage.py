@@ -19,9 +19,12 @@ from tests.reliability import (
     silver_rows,
     ts,
 )
+from tests.test_reliability import desk_view
+from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.errors import ZenithError, storage_problem
 from zenith.lakehouse.setup import setup_environment
+from zenith.lakehouse.tables import read_table
 
 
 def mount(*args: str) -> None:
@@ -69,8 +72,6 @@ def tmpfs(tmp_path):
 
 @pytest.mark.parametrize("problem", ["read-only", "full"])
 def test_a_read_only_or_full_lakehouse_fails_in_one_line_and_a_later_run_recovers(spark, tmpfs, problem):
-    from zenith.lakehouse import config as names
-
     for schema in names.SCHEMAS:
         spark.sql(f"DROP SCHEMA IF EXISTS {names.quote(schema)} CASCADE")
     config = Config(lakehouse=tmpfs / "lakehouse")
@@ -98,6 +99,47 @@ def test_a_read_only_or_full_lakehouse_fails_in_one_line_and_a_later_run_recover
     assert [row[:3] for row in gold_rows(spark, config)] == [(ts("2026-03-01T00:00:00").date(), 10, 2)]
     assert run_metrics(spark, config, recovered) == silver_metrics(rows_read=1, rows_written=1)
     recovered.finish()
+
+
+@pytest.mark.parametrize("problem", ["read-only", "full"])
+def test_a_storage_error_inside_silvers_stream_is_one_line_naming_the_table(spark, lakehouse_config, problem):
+    config = lakehouse_config
+    silver = config.schema_path(names.SILVER)
+    silver.mkdir(parents=True)
+    if problem == "full":
+        mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", str(silver))
+    try:
+        setup_environment(spark, config)
+        write_customers(config)
+        write_products(config)
+        write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
+        run_pipeline(config)
+        write_events(config, "events-2.json", event("e2", "2026-03-01T10:01:00+00:00"))
+
+        with (
+            (read_only if problem == "read-only" else full_disk)(silver),
+            pytest.raises(ZenithError) as raised,
+        ):
+            run_pipeline(config)
+
+        cause = "Read-only file system" if problem == "read-only" else "No space left on device"
+        message = str(raised.value)
+        assert message.startswith(f"cannot write {config.table_path(names.SILVER_ACTIVITY)}")
+        assert message.endswith(f" (table {config.table_name(names.SILVER_ACTIVITY)}): {cause}")
+        assert "\n" not in message
+        assert read_table(spark, config, names.BRONZE_EVENTS).count() == 2  # bronze ran
+        assert silver_rows(spark, config) == [desk_view("e1", "2026-03-01T10:00:00")]
+        recovered, _ = run_pipeline(config)
+        assert silver_rows(spark, config) == [
+            desk_view("e1", "2026-03-01T10:00:00"),
+            desk_view("e2", "2026-03-01T10:01:00"),
+        ]
+        assert quarantine_rows(spark, config) == []
+        assert run_metrics(spark, config, recovered) == silver_metrics(rows_read=1, rows_written=1)
+        recovered.finish()
+    finally:
+        if problem == "full":
+            subprocess.run(["umount", "--lazy", str(silver)], check=True)
 
 
 @pytest.mark.parametrize(
@@ -129,3 +171,25 @@ def test_a_read_only_or_full_lakehouse_fails_in_one_line_and_a_later_run_recover
 )
 def test_storage_problem_names_the_path_and_the_cause(error, expected):
     assert storage_problem(error) == expected
+
+
+@pytest.mark.parametrize(
+    ("deepest", "expected"),
+    [
+        (
+            "java.io.FileNotFoundException: /lh/t/part-0.parquet (Read-only file system)",
+            "cannot write /lh/t/part-0.parquet (table `02_silver`.`t`): Read-only file system",
+        ),
+        (
+            "org.apache.hadoop.fs.FSError: java.io.IOException: No space left on device",
+            "cannot write /lh/t (table `02_silver`.`t`): No space left on device",
+        ),
+    ],
+    ids=["read-only", "full"],
+)
+def test_storage_problem_finds_the_cause_under_a_failed_stream_and_names_the_table(deepest, expected):
+    failed = RuntimeError("[STREAM_FAILED] Query terminated with exception: [TASK_WRITE_FAILED] file:/lh/t.")
+    failed._cause = RuntimeError("org.apache.spark.SparkException: [TASK_WRITE_FAILED] file:/lh/t.")
+    failed._cause._cause = RuntimeError(deepest)
+
+    assert storage_problem(failed, "`02_silver`.`t`") == expected

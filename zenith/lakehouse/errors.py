@@ -23,31 +23,55 @@ _PATH = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=file:))(/[^\s'\"(),;]+[^\s'\"(),;.:])
 
 
 @contextmanager
-def storage_errors() -> Iterator[None]:
+def storage_errors(table: str | None = None) -> Iterator[None]:
     """Turn a storage failure (disk full, read-only, no permission) into a one-line ZenithError.
 
-    The line names the path and the cause; any other error passes through unchanged.
+    The line names the path, the ``table`` being written when given, and the cause; any other
+    error passes through unchanged.
     """
     try:
         yield
     except ZenithError:
         raise
     except Exception as exc:
-        message = storage_problem(exc)
+        message = storage_problem(exc, table)
         if message is None:
             raise
         raise ZenithError(message) from None
 
 
-def storage_problem(exc: BaseException) -> str | None:
-    """``cannot write <path>: <cause>`` if ``exc`` is a storage failure, else None."""
+def storage_problem(exc: BaseException, table: str | None = None) -> str | None:
+    """``cannot write <path> (table <table>): <cause>`` if ``exc`` is a storage failure, else None.
+
+    The cause may sit deep in the errors under ``exc``; the path is the one named nearest before it.
+    """
     if isinstance(exc, OSError) and exc.strerror in STORAGE_CAUSES:
-        return f"cannot write {exc.filename}: {exc.strerror}"
-    text = str(exc)
-    found = [(text.find(cause), cause) for cause in STORAGE_CAUSES if cause in text]
-    if not found:
-        return None
-    at, cause = min(found)
-    paths = [m for m in _PATH.finditer(text) if m.start() < at]
-    path = paths[-1].group(1) if paths else next((m.group(1) for m in _PATH.finditer(text)), "?")
-    return f"cannot write {path}: {cause}"
+        path, cause = exc.filename, exc.strerror
+    else:
+        text = "\n".join(map(error_text, error_chain(exc)))
+        found = [(text.find(cause), cause) for cause in STORAGE_CAUSES if cause in text]
+        if not found:
+            return None
+        at, cause = min(found)
+        paths = [m for m in _PATH.finditer(text) if m.start() < at]
+        path = paths[-1].group(1) if paths else next((m.group(1) for m in _PATH.finditer(text)), "?")
+    return f"cannot write {path}{f' (table {table})' if table else ''}: {cause}"
+
+
+def error_chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and the errors that caused it, outermost first.
+
+    A failed stream's error says only ``[STREAM_FAILED] ... [TASK_WRITE_FAILED] ... <table path>``:
+    the cause (a read-only file, a full disk) is deeper, in PySpark's converted JVM causes (``_cause``).
+    """
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or getattr(exc, "_cause", None)
+
+
+def error_text(exc: BaseException) -> str:
+    """An error's message and, on Spark Connect, the server's stack trace, which lists its causes."""
+    stack = getattr(exc, "getStackTrace", None)
+    return str(exc) + ("\n" + str(stack() or "") if callable(stack) else "")

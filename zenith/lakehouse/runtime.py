@@ -28,7 +28,7 @@ from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config, on_databricks, sql_string
 from zenith.lakehouse.connect import check_shared_lakehouse, connect_session, remote_url, server_command
 from zenith.lakehouse.errors import ZenithError
-from zenith.lakehouse.tables import register_local_table
+from zenith.lakehouse.tables import has_committed_version, register_local_table
 
 MIN_JAVA = 17
 SCALA = "2.13"
@@ -196,14 +196,22 @@ def register_local_tables(spark: SparkSession, config: Config) -> list[str]:
     """Make the lakehouse's schemas and Delta tables known by name to this process's session.
 
     Local Spark keeps its catalog in memory, so each new process re-registers what it finds
-    under the lakehouse folder. Returns the table names registered.
+    under the lakehouse folder: every folder with a committed Delta version. Returns the table
+    names registered.
     """
     for schema in names.SCHEMAS:
         if config.schema_path(schema).is_dir():
             register_local_schema(spark, config, schema)
     registered = []
     for table in names.TABLES:
-        if (config.table_path(table) / "_delta_log").is_dir():
+        path = config.table_path(table)
+        if has_committed_version(path):
             register_local_table(spark, config, table)
             registered.append(config.table_name(table))
+        elif (path / "_delta_log").is_dir():  # Delta would refuse to name it: not a table yet
+            print(
+                f"note: {path} holds no committed Delta version (a run stopped during the table's first "
+                f"commit); {config.table_name(table)} is created by the next write",
+                file=sys.stderr,
+            )
     return registered

@@ -12,8 +12,8 @@ from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
 from zenith.lakehouse.config import LAYER_OF_SCHEMA, LAYERS, Config, Table
-from zenith.lakehouse.errors import ZenithError
-from zenith.lakehouse.tables import path_option, read_table, table_exists
+from zenith.lakehouse.errors import ZenithError, storage_errors
+from zenith.lakehouse.tables import has_leftover_files, overwrite_table, path_option, read_table, table_exists
 
 # A query keeps this many micro-batch progress reports; the run's metrics are read from them.
 RECENT_PROGRESS_CONF = "spark.sql.streaming.numRecentProgressUpdates"
@@ -85,11 +85,17 @@ def write_available_now(
     """
     spark = df.sparkSession
     writer = df.writeStream.format("delta").outputMode("append").option("mergeSchema", "true")
-    if partition_by and not table_exists(spark, config, table):
+    exists = table_exists(spark, config, table)
+    if not exists and has_leftover_files(config, table):
+        # toTable will not create a table over files (DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION), such
+        # as a run killed during the first commit leaves; a write by path ignores what no version lists.
+        overwrite_table(spark.createDataFrame([], df.schema), config, table, partition_by)
+        exists = True
+    if partition_by and not exists:
         writer = writer.partitionBy(*partition_by)
     writer = _start(writer, spark, config, table, query_name).options(**path_option(config, table))
     query = writer.toTable(config.table_name(table))
-    return _finish(query, spark, query_name)
+    return _finish(query, spark, query_name, config.table_name(table))
 
 
 def write_batches_available_now(
@@ -102,13 +108,17 @@ def write_batches_available_now(
     """Run ``write_batch(batch, batch_id)`` on each micro-batch of a stream that writes ``table``."""
     spark = df.sparkSession
     query = _start(df.writeStream.foreachBatch(write_batch), spark, config, table, query_name).start()
-    return _finish(query, spark, query_name)
+    return _finish(query, spark, query_name, config.table_name(table))
 
 
-def _finish(query: StreamingQuery, spark: SparkSession, query_name: str) -> StreamingQuery:
-    """Wait for an availableNow run to end; warn if its progress history overflowed."""
+def _finish(query: StreamingQuery, spark: SparkSession, query_name: str, table_name: str) -> StreamingQuery:
+    """Wait for an availableNow run to end; warn if its progress history overflowed.
+
+    A storage failure inside the stream becomes one line naming the table, the path and the cause.
+    """
     kept = recent_progress_kept(spark)
-    query.awaitTermination()
+    with storage_errors(table_name):
+        query.awaitTermination()
     if kept is not None and len(query.recentProgress) >= kept:
         print(
             f"warning: {query_name} ran {kept}+ micro-batches; its counts cover only the last {kept}",

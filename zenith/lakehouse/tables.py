@@ -6,18 +6,43 @@ session catalog; on Databricks tables are Unity Catalog managed tables.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Sequence
+from pathlib import Path
 
 from pyspark.sql import DataFrame, DataFrameWriter, SparkSession
 
 from zenith.lakehouse.config import Config, Table, sql_string
+from zenith.lakehouse.errors import storage_errors
 
 
 def path_option(config: Config, table: Table) -> dict[str, str]:
     """Writer options that place a local table in the lakehouse; none on Databricks."""
     path = config.table_path(table)
     return {"path": str(path)} if path is not None else {}
+
+
+# A committed Delta version: a commit ``<20 digits>.json`` or a checkpoint ``<20 digits>.checkpoint...``
+# (classic, multi-part or v2) at the top of ``_delta_log``. Temporary files, ``.crc`` files and an
+# empty ``_staged_commits/`` are not versions.
+_VERSION_FILE = re.compile(r"\d{20}\.(json|checkpoint\..*(parquet|json))")
+
+
+def has_committed_version(path: Path) -> bool:
+    """True if the folder holds a Delta table: its ``_delta_log`` lists at least one committed version.
+
+    A process killed during a table's first commit can leave a ``_delta_log`` with no version in
+    it; such a folder is not a table yet, and the next write creates one there.
+    """
+    log = path / "_delta_log"
+    return log.is_dir() and any(_VERSION_FILE.fullmatch(entry.name) for entry in log.iterdir())
+
+
+def has_leftover_files(config: Config, table: Table) -> bool:
+    """True if a local table's folder has files in it though it holds no table version yet."""
+    path = config.table_path(table)
+    return path is not None and path.is_dir() and any(path.iterdir()) and not has_committed_version(path)
 
 
 def table_exists(spark: SparkSession, config: Config, table: Table) -> bool:
@@ -45,11 +70,12 @@ def _save(writer: DataFrameWriter, spark: SparkSession, config: Config, table: T
     it cannot update for a partitioned table being replaced.
     """
     path = config.table_path(table)
-    if path is None:
-        writer.saveAsTable(config.table_name(table))
-    else:
-        writer.save(str(path))
-        register_local_table(spark, config, table)
+    with storage_errors(config.table_name(table)):
+        if path is None:
+            writer.saveAsTable(config.table_name(table))
+        else:
+            writer.save(str(path))
+            register_local_table(spark, config, table)
 
 
 def overwrite_table(df: DataFrame, config: Config, table: Table, partition_by: Sequence[str] = ()) -> None:

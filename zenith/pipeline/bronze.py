@@ -19,7 +19,15 @@ from zenith.lakehouse.config import Config, Table, on_databricks
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.streams import observed_metrics, require_checkpoint, write_available_now
 from zenith.lakehouse.tables import overwrite_table, read_table
-from zenith.pipeline.event_files import check_event_files, print_warning, record_ingested_files
+from zenith.pipeline.event_files import (
+    EventFileCheck,
+    check_event_files,
+    files_not_ingested,
+    holds_records,
+    print_warning,
+    record_ingested_files,
+    unread_files_message,
+)
 from zenith.pipeline.snapshots import (
     PRODUCT_COLUMNS,
     check_customer_headers,
@@ -126,6 +134,14 @@ def with_batch_metadata(raw: DataFrame) -> DataFrame:
 
 
 # --- Events stream ----------------------------------------------------------------------------
+# Spark's file source skips a new file more than ``maxFileAge`` (default 7 days) older than the newest
+# file it has seen, so a backfill copied with its old times (cp -p, rsync -a, tar x) was never read.
+# The age also bounds the paths it remembers; every micro-batch lists the whole landing folder anyway,
+# so remembering all of them costs about what that listing does. A century reads every file whatever
+# its time. Auto Loader's cloudFiles.maxFileAge is unset by default: it skips no file for its age.
+MAX_FILE_AGE = "36500d"
+
+
 def read_event_stream(spark: SparkSession, config: Config) -> DataFrame:
     """The landing events as a stream: Auto Loader on Databricks, the file source locally.
 
@@ -147,7 +163,7 @@ def read_event_stream(spark: SparkSession, config: Config) -> DataFrame:
                 f"no event landing folder at {landing}: run 'zenith setup' and 'zenith generate'"
             )
         # Auto Loader reads sub-folders by itself; Spark's file source needs to be asked.
-        reader = spark.readStream.format("json").option("recursiveFileLookup", "true")
+        reader = spark.readStream.format("json").options(recursiveFileLookup="true", maxFileAge=MAX_FILE_AGE)
     return (
         reader.schema(EVENT_SCHEMA)
         .option("mode", "PERMISSIVE")
@@ -161,27 +177,33 @@ def ingest_events(
     spark: SparkSession,
     config: Config,
     warn: Callable[[str], None] = print_warning,
-    checked: int | None = None,
+    checked: EventFileCheck | None = None,
 ) -> IngestReport:
     """Append newly landed event files to ``bronze_user_events``; re-running adds nothing.
 
-    ``checked`` is ``check_event_files``' result when the caller already ran it.
+    ``checked`` is ``check_event_files``' result when the caller already ran it. A new file the
+    stream did not read, whatever the reason, is named in a warning and counted (``unread_files``).
     """
     started = time.monotonic()
-    changed = check_event_files(spark, config, warn) if checked is None else checked
+    checked = check_event_files(spark, config, warn) if checked is None else checked
     stream = read_event_stream(spark, config).transform(with_event_metadata).transform(event_metrics)
     query = write_available_now(stream, config, names.BRONZE_EVENTS, "bronze_user_events")
     batches = observed_metrics(query, "bronze_events")
-    if any(batch["rows"] for batch in batches):  # nothing new: no file to record, no commit
+    # Record the files read, or read by an earlier run killed before it recorded them; with no
+    # new file holding a record, there is nothing to record and no commit.
+    if any(batch["rows"] for batch in batches) or any(map(holds_records, checked.new)):
         record_ingested_files(spark, config)
     files = set().union(*(batch["files"] for batch in batches)) if batches else set()
+    unread = files_not_ingested(spark, config, checked.new, files)
+    if unread:
+        warn(f"warning: {unread_files_message(unread)}")
     problem_keys = ("corrupt_records", "bad_timestamps", "missing_event_ids")
     problems = {key: sum(batch[key] for batch in batches) for key in problem_keys}
     return IngestReport(
         table=names.BRONZE_EVENTS.name,
         files=len(files),
         rows=sum(batch["rows"] for batch in batches),
-        problems={**problems, "changed_files": changed},
+        problems={**problems, "changed_files": checked.changed, "unread_files": len(unread)},
         seconds=time.monotonic() - started,
     )
 
@@ -253,11 +275,15 @@ def run_bronze(spark: SparkSession, config: Config, log: Callable[[str], None] =
     check_customer_headers(landed_snapshot_files(config.customers_landing, "customer"))
     check_product_schema(landed_snapshot_files(config.products_landing, "product"))
     require_checkpoint(spark, config, names.BRONZE_EVENTS)
-    changed = check_event_files(spark, config, lambda message: log(f"bronze  {message}"))
+
+    def warn(message: str) -> None:
+        log(f"bronze  {message}")
+
+    checked = check_event_files(spark, config, warn)
     reports = [
         ingest_customers(spark, config),
         ingest_products(spark, config),
-        ingest_events(spark, config, checked=changed),
+        ingest_events(spark, config, warn, checked),
     ]
     for report in reports:
         log(f"bronze  {report}")

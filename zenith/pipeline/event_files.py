@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -71,14 +71,17 @@ def changed_files(ingested: dict[Path, tuple[int, datetime]]) -> list[ChangedFil
     return changed
 
 
+def listed(items: list) -> str:
+    """The first few items, then how many more: the file list of a one-line message."""
+    more = f" and {len(items) - LISTED} more" if len(items) > LISTED else ""
+    return ", ".join(map(str, items[:LISTED])) + more
+
+
 def changed_files_message(changed: list[ChangedFile]) -> str:
     """One line naming the changed files (the first few) and counting them."""
-    listed = ", ".join(map(str, changed[:LISTED])) + (
-        f" and {len(changed) - LISTED} more" if len(changed) > LISTED else ""
-    )
     return (
         f"{len(changed)} landed event file(s) changed after bronze ingested them and will not be read "
-        f"again: {listed}; land new content under a new file name"
+        f"again: {listed(changed)}; land new content under a new file name"
     )
 
 
@@ -142,7 +145,12 @@ def check_json_arrays(folder: Path) -> None:
     Read as a JSON array, a JSON Lines file would yield only its first record and drop the rest
     without a trace, so array mode refuses such a file instead.
     """
-    for path in landed_files(folder):
+    check_json_array_files(landed_files(folder))
+
+
+def check_json_array_files(files: Iterable[Path]) -> None:
+    """``check_json_arrays`` on a listing already made."""
+    for path in files:
         start = read_start(path, 4096).lstrip()[:1]
         if start not in (b"[", b""):
             raise ZenithError(
@@ -151,8 +159,16 @@ def check_json_arrays(folder: Path) -> None:
             )
 
 
-def check_event_files(spark: SparkSession, config: Config, warn: Callable[[str], None]) -> int:
-    """Check the landed event files before reading them; returns how many changed since ingestion.
+@dataclass(frozen=True)
+class EventFileCheck:
+    """What the check before bronze's stream found: files changed since ingestion, files not ingested yet."""
+
+    changed: int
+    new: tuple[Path, ...] = ()
+
+
+def check_event_files(spark: SparkSession, config: Config, warn: Callable[[str], None]) -> EventFileCheck:
+    """Check the landed event files before reading them; count the changed ones, list the new ones.
 
     New files must match the JSON setting; a file changed after it was ingested is a warning or
     an error (``Config.changed_files``).
@@ -162,10 +178,54 @@ def check_event_files(spark: SparkSession, config: Config, warn: Callable[[str],
             "changed_files=reingest needs Auto Loader (Databricks); locally, land new content under a new file name"
         )
     ingested = ingested_files(spark, config)
+    landed = landed_files(config.events_landing)
+    new = tuple(path for path in landed if path not in ingested)
     if config.json_array:
-        check_json_arrays(config.events_landing)
+        check_json_array_files(landed)
     else:
-        check_json_lines(f for f in landed_files(config.events_landing) if f not in ingested)
+        check_json_lines(new)
     changed = changed_files(ingested)
     check_changed_files(changed, config.changed_files, warn)
-    return len(changed)
+    return EventFileCheck(len(changed), new)
+
+
+def files_not_ingested(
+    spark: SparkSession, config: Config, new: Iterable[Path], read: Iterable[str]
+) -> list[Path]:
+    """The files that were new before bronze's stream and that it still has not ingested.
+
+    ``new`` is the listing made before the stream started, so a file that lands during the run is
+    not in it (the next run reads it); ``read`` holds the file URIs the stream read. A file with no
+    record in it (empty or blank) has nothing to ingest.
+    """
+    read_paths = {file_path(uri) for uri in read}
+    unread = [path for path in new if path not in read_paths and holds_records(path)]
+    if unread:  # an earlier run killed after its stream's commit read them: they are recorded by now
+        ingested = ingested_files(spark, config)
+        unread = [path for path in unread if path not in ingested]
+    return unread
+
+
+def holds_records(path: Path) -> bool:
+    """False for a file that is gone, empty or blank (or an empty JSON array): Spark reads no row from it."""
+    try:
+        return read_start(path, 4096).strip() not in (b"", b"[]")
+    except ZenithError:
+        return False
+
+
+def unread_files_message(unread: list[Path]) -> str:
+    """One line naming the landed files bronze did not read, with their modification times."""
+    named = [f"{path.name} (modified {modified_at(path)})" for path in unread]
+    return (
+        f"{len(unread)} landed event file(s) were not read by bronze: {listed(named)}; "
+        "land them again under a new file name"
+    )
+
+
+def modified_at(path: Path) -> str:
+    """A file's modification time in UTC, to the minute; ``?`` if it is gone."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except OSError:
+        return "?"
