@@ -147,3 +147,31 @@ def test_a_kill_during_any_tables_first_commit_leaves_a_folder_the_next_run_make
     ingested = read_table(spark, config, names.INGESTED_FILES).select("rows")
     assert [tuple(r) for r in ingested.collect()] == [(2,)]
     assert sorted(register_local_tables(spark, config)) == sorted(map(config.table_name, names.TABLES))
+
+
+# Case 1 and case 5 ---------------------------------------------------------------------------
+def test_resends_stamped_hours_later_or_days_earlier_are_duplicates_within_the_horizon(spark, config):
+    originals = [event(f"r{n}", f"2026-03-01T10:0{n}:00+00:00", event_type="purchase") for n in range(5)]
+    write_events(config, "events-1.json", *originals)
+    run_pipeline(config)
+    write_events(
+        config,
+        "events-2.json",
+        *(event(f"r{n}", f"2026-03-01T1{n + 3}:00:00+00:00", event_type="purchase") for n in range(4)),
+        event(
+            "r4", "2026-02-27T10:04:00+00:00", event_type="purchase"
+        ),  # 2 days before, behind the watermark
+        event("new", "2026-03-01T10:30:00+00:00"),
+    )
+
+    second, _ = run_pipeline(config)
+
+    assert silver_rows(spark, config) == [
+        desk_view("new", "2026-03-01T10:30:00"),
+        *(desk_view(f"r{n}", f"2026-03-01T10:0{n}:00") for n in range(5)),
+    ]
+    assert quarantine_rows(spark, config) == []
+    assert gold_rows(spark, config) == [(DAY, 10, 1, 0, 5, Decimal("1249.95"))]
+    assert run_metrics(spark, config, second) == silver_metrics(
+        rows_read=6, duplicates_removed=5, late_dropped=1, rows_written=1
+    )
