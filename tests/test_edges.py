@@ -175,3 +175,23 @@ def test_resends_stamped_hours_later_or_days_earlier_are_duplicates_within_the_h
     assert run_metrics(spark, config, second) == silver_metrics(
         rows_read=6, duplicates_removed=5, late_dropped=1, rows_written=1
     )
+
+
+def test_a_same_size_rewrite_with_its_old_modification_time_is_still_a_changed_file(spark, config):
+    write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
+    landed = config.events_landing / "events-1.json"
+    bronze.ingest_events(spark, config)
+    stat = landed.stat()
+    write_events(config, "events-1.json", event("e2", "2026-03-01T10:00:00+00:00"))  # same size
+    os.utime(landed, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as a clock set back, or cp -p, leaves it
+    warnings: list[str] = []
+
+    report = bronze.ingest_events(spark, config, warnings.append)
+
+    assert landed.stat().st_size == stat.st_size
+    assert warnings == [
+        "warning: 1 landed event file(s) changed after bronze ingested them and will not be read again: "
+        f"events-1.json (ingested {stat.st_size} bytes, now {stat.st_size}); land new content under a new file name"
+    ]
+    assert (report.rows, report.problems["changed_files"]) == (0, 1)
+    assert bronze_files(spark, config) == [("e1", "events-1.json")]

@@ -8,6 +8,7 @@ still being written under a temporary name), so the pre-read checks and the gene
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 from pathlib import Path
 from typing import BinaryIO
@@ -41,3 +42,24 @@ def read_start(path: Path, size: int) -> bytes:
             return handle.read(size)
     except (OSError, EOFError) as exc:  # a missing or unreadable file, or a broken .gz
         raise ZenithError(f"{path}: cannot read the file ({exc})") from None
+
+
+FINGERPRINT_BYTES = 4096
+
+
+def file_fingerprint(path: Path) -> str | None:
+    """A cheap fingerprint of a file's raw bytes: a hash of its first and last 4 KiB and its size.
+
+    It tells a file rewritten in place from the one ingested even when the size and the
+    modification time were kept (a copy with ``cp -p``, a clock set back). None if unreadable.
+    """
+    try:
+        with path.open("rb") as handle:
+            digest = hashlib.blake2b(handle.read(FINGERPRINT_BYTES), digest_size=16)
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(size - FINGERPRINT_BYTES, 0))
+            digest.update(handle.read(FINGERPRINT_BYTES))
+    except OSError:
+        return None
+    digest.update(str(size).encode())
+    return digest.hexdigest()

@@ -22,10 +22,15 @@ from pyspark.sql import functions as F
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config, on_databricks
 from zenith.lakehouse.errors import ZenithError
-from zenith.lakehouse.landing import landed_files, open_landed, read_start
+from zenith.lakehouse.landing import file_fingerprint, landed_files, open_landed, read_start
 from zenith.lakehouse.tables import append_table, read_table, table_exists
 
 LISTED = 5  # changed files named in a message; the rest are counted
+FINGERPRINT = "source_file_fingerprint"
+INGESTED_FILES_SCHEMA = (
+    "source_file STRING, source_file_size BIGINT, source_file_modified TIMESTAMP, rows BIGINT, "
+    f"ingestion_timestamp TIMESTAMP, {FINGERPRINT} STRING"
+)
 
 
 def file_path(uri: str) -> Path:
@@ -34,14 +39,25 @@ def file_path(uri: str) -> Path:
     return Path(unquote(parsed.path)) if parsed.scheme else Path(uri)
 
 
-def ingested_files(spark: SparkSession, config: Config) -> dict[Path, tuple[int, datetime]]:
-    """Each ingested file's size and modification time when it was last read."""
+# What bronze knew of a file when it ingested it: size, modification time and fingerprint (None when
+# the file was recorded before fingerprints were kept, or could not be read then).
+IngestedFile = tuple[int, datetime, str | None]
+
+
+def ingested_files(spark: SparkSession, config: Config) -> dict[Path, IngestedFile]:
+    """Each ingested file's size, modification time and fingerprint when it was last read."""
     if not table_exists(spark, config, names.INGESTED_FILES):
         return {}
     latest = {}
-    rows = read_table(spark, config, names.INGESTED_FILES).orderBy("ingestion_timestamp").collect()
-    for row in rows:
-        latest[file_path(row.source_file)] = (row.source_file_size, row.source_file_modified)
+    table = read_table(spark, config, names.INGESTED_FILES)
+    if FINGERPRINT not in table.columns:  # a table from before fingerprints were kept
+        table = table.withColumn(FINGERPRINT, F.lit(None).cast("string"))
+    for row in table.orderBy("ingestion_timestamp").collect():
+        latest[file_path(row.source_file)] = (
+            row.source_file_size,
+            row.source_file_modified,
+            row[FINGERPRINT],
+        )
     return latest
 
 
@@ -57,16 +73,21 @@ class ChangedFile:
         return f"{self.path.name} (ingested {self.ingested_size} bytes, now {self.size})"
 
 
-def changed_files(ingested: dict[Path, tuple[int, datetime]]) -> list[ChangedFile]:
-    """The ingested files that are still landed but were rewritten or appended to since."""
+def changed_files(ingested: dict[Path, IngestedFile]) -> list[ChangedFile]:
+    """The ingested files that are still landed but were rewritten or appended to since.
+
+    A different size or modification time is a change; so is a different fingerprint, which
+    catches a rewrite of the same size whose modification time was kept or set back.
+    """
     changed = []
-    for path, (size, modified) in sorted(ingested.items()):
+    for path, (size, modified, fingerprint) in sorted(ingested.items()):
         try:
             stat = path.stat()
         except OSError:
             continue  # removed after ingestion: nothing is left unread
         # Spark's file modification times have millisecond precision.
-        if stat.st_size != size or abs(stat.st_mtime - modified.timestamp()) >= 0.001:
+        same_stat = stat.st_size == size and abs(stat.st_mtime - modified.timestamp()) < 0.001
+        if not same_stat or (fingerprint is not None and file_fingerprint(path) != fingerprint):
             changed.append(ChangedFile(path, size, stat.st_size))
     return changed
 
@@ -129,7 +150,12 @@ def record_ingested_files(spark: SparkSession, config: Config) -> None:
         last = read_table(spark, config, names.INGESTED_FILES).agg(F.max("ingestion_timestamp")).first()[0]
         if last is not None:
             bronze = bronze.where(F.col("ingestion_timestamp") > F.lit(last))  # Delta skips older files
-    append_table(bronze.transform(file_versions), config, names.INGESTED_FILES)
+    versions = [
+        (*row, file_fingerprint(file_path(row.source_file))) for row in file_versions(bronze).collect()
+    ]
+    if versions:
+        rows = spark.createDataFrame(versions, INGESTED_FILES_SCHEMA)
+        append_table(rows, config, names.INGESTED_FILES, merge_schema=True)
 
 
 def file_versions(bronze_events: DataFrame) -> DataFrame:

@@ -54,7 +54,9 @@ def seen_ids(silver: DataFrame, batch: DataFrame, since: dt.datetime) -> DataFra
     versions = ["source_file", "ingestion_timestamp"]
     own = batch.select(*versions).distinct()
     recent = silver.where(F.col("ingestion_timestamp") >= F.lit(since)).select("event_id", *versions)
-    others = recent.join(F.broadcast(own), on=versions, how="left_anti")
+    # Only the batch's ids matter: a small batch is broadcast and filters silver's ids where they are read.
+    candidates = recent.join(batch.select("event_id").distinct(), on="event_id", how="left_semi")
+    others = candidates.join(F.broadcast(own), on=versions, how="left_anti")
     return others.groupBy("event_id").agg(F.max("ingestion_timestamp").alias("seen_at"))
 
 
