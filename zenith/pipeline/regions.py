@@ -39,5 +39,7 @@ def categorize_region(location: str | Column) -> Column:
     by value, so the UDF carries ``regions_of`` and the regions with it and the server's Python
     workers run it without the ``zenith`` package installed.
     """
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    module = sys.modules.get(__name__)
+    if module is not None:  # absent where this arrived pickled by value (a Connect foreachBatch process)
+        cloudpickle.register_pickle_by_value(module)
     return pandas_udf(regions_of, T.StringType())(location)
