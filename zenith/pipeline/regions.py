@@ -1,7 +1,7 @@
 """Silver's region rule: a customer's location -> East Coast, West Coast or Central, as a Pandas UDF."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: the Pandas UDF reads ``regions_of``'s type hints,
+# which must be objects, not strings, where the function arrives pickled by value without its module.
 import sys
 
 import pandas as pd
