@@ -103,9 +103,7 @@ def silver_batch(
                 merge_schema=True,
                 partition_by=("event_date",),
             )
-        # The first batch creates the quarantine table even with nothing in it, so it can always be queried.
-        quarantined_rows = counts["rows_read"] - counts[SILVER] - counts[DUPLICATE]
-        if quarantined_rows or not table_exists(spark, config, names.SILVER_QUARANTINE):
+        if counts["rows_read"] - counts[SILVER] - counts[DUPLICATE]:
             quarantined = routed.where(~F.col("route").isin(SILVER, DUPLICATE))
             rows = quarantined.withColumn("quarantine_reason", F.col("route")).transform(
                 for_quarantine(run_id)
