@@ -93,6 +93,7 @@ def silver_batch(
             seen = seen_ids(silver, batch, first_ingested - horizon)
         routed = route(batch, seen, watermark).persist()
         counts = batch_counts(routed).first().asDict()
+        batch.unpersist()  # the counts filled routed's cache; every write reads from that one copy
         txn = (app_id, batch_id)
         if counts[SILVER]:
             append_table(
@@ -117,7 +118,6 @@ def silver_batch(
         )
         append_table(record, config, names.SILVER_BATCHES, txn)
         routed.unpersist()
-        batch.unpersist()
 
     return write
 
