@@ -21,9 +21,9 @@ from pyspark.testing import assertDataFrameEqual
 from tests.test_pipeline import SETTINGS
 from zenith.demo.generator import generate
 from zenith.lakehouse import config as names
-from zenith.lakehouse.config import quote
 from zenith.lakehouse.connect import check_shared_lakehouse, is_connect, remote_url
 from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.landing import is_hidden
 from zenith.lakehouse.runtime import register_local_schema
 from zenith.lakehouse.streams import metrics_dict
 
@@ -110,10 +110,12 @@ def test_the_session_is_spark_connect(spark):
 @pytest.mark.connect
 def test_the_servers_workers_cannot_import_zenith_so_a_passing_region_udf_needs_none(spark):
     """The server's Python workers refuse ``import zenith``: the region UDF passing proves it ships by value."""
-    quoted = pandas_udf(lambda names_: names_.map(quote), "string")  # ``quote`` pickles by reference
+    # ``is_hidden`` pickles by reference: its module is one no UDF or foreachBatch ships by value
+    # (silver ships the config module, so a function from there would travel with it).
+    hidden = pandas_udf(lambda names_: names_.map(is_hidden), "boolean")
 
     with pytest.raises(Exception, match="zenith is not importable on this Spark worker"):
-        spark.range(1).select(quoted(F.lit("x"))).collect()
+        spark.range(1).select(hidden(F.lit("x"))).collect()
 
 
 def table_rows(spark, lakehouse: Path, table: names.Table) -> DataFrame:
