@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -143,13 +143,18 @@ def check_json_lines(files: Iterable[Path]) -> None:
             ) from None
 
 
+# Delta keeps a file's timestamp statistics truncated to the millisecond: a bound that fine (or finer)
+# could match the newest file of an earlier run, which would then be read again on every run.
+STATS_PRECISION = timedelta(milliseconds=2)
+
+
 def record_ingested_files(spark: SparkSession, config: Config) -> None:
     """Add to ``ingested_event_files`` the file versions of bronze rows newer than its last entry."""
     bronze = read_table(spark, config, names.BRONZE_EVENTS)
     if table_exists(spark, config, names.INGESTED_FILES):
         last = read_table(spark, config, names.INGESTED_FILES).agg(F.max("ingestion_timestamp")).first()[0]
-        if last is not None:
-            bronze = bronze.where(F.col("ingestion_timestamp") > F.lit(last))  # Delta skips older files
+        if last is not None:  # Delta skips the older files; a later run's rows are seconds newer
+            bronze = bronze.where(F.col("ingestion_timestamp") >= F.lit(last + STATS_PRECISION))
     versions = [
         (*row, file_fingerprint(file_path(row.source_file))) for row in file_versions(bronze).collect()
     ]

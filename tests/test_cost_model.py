@@ -1,0 +1,64 @@
+"""The README's cost model, checked by taking away what a run must not read.
+
+A second run gets one new landed file. Before it runs, the first run's landed file and the bronze
+data files it wrote are deleted: a run that read history would fail on a missing file, and one
+that reads only new data writes exactly the new rows. (Gold's "touched dates only" row is checked
+the same way in ``test_gold_incremental.py``.)
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+from tests.landing import event, write_customers, write_events, write_products
+from tests.reliability import DAY, gold_rows, quarantine_rows, run_metrics, run_pipeline, silver_metrics, ts
+from zenith.lakehouse import config as names
+from zenith.lakehouse.setup import setup_environment
+from zenith.lakehouse.tables import read_table
+
+
+@pytest.fixture
+def config(spark, lakehouse_config):
+    setup_environment(spark, lakehouse_config)
+    write_customers(lakehouse_config)
+    write_products(lakehouse_config)
+    return lakehouse_config
+
+
+def data_files(spark, config, table) -> list[Path]:
+    """The data files of a table's current version."""
+    return [Path(unquote(urlparse(uri).path)) for uri in read_table(spark, config, table).inputFiles()]
+
+
+def test_a_run_reads_the_new_landed_file_and_the_new_bronze_rows_only(spark, config):
+    write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
+    run_pipeline(config)
+    old_bronze = data_files(spark, config, names.BRONZE_EVENTS)
+    write_events(
+        config,
+        "events-2.json",
+        event("e2", "2026-03-01T10:01:00+00:00", event_type="purchase"),
+        event("e1", "2026-03-01T10:00:00+00:00"),  # a re-send: silver's recent ids are still read
+    )
+    (config.events_landing / "events-1.json").unlink()
+    for path in old_bronze:
+        path.unlink()
+
+    second, _ = run_pipeline(config)
+
+    silver = read_table(spark, config, names.SILVER_ACTIVITY).select("event_id", "event_dt", "action")
+    assert sorted(tuple(row) for row in silver.collect()) == [
+        ("e1", ts("2026-03-01T10:00:00"), "view_product"),
+        ("e2", ts("2026-03-01T10:01:00"), "purchase"),
+    ]
+    assert quarantine_rows(spark, config) == []
+    assert gold_rows(spark, config) == [(DAY, 10, 1, 0, 1, Decimal("249.99"))]
+    assert run_metrics(spark, config, second) == silver_metrics(
+        rows_read=2, duplicates_removed=1, rows_written=1
+    )
+    bronze = run_metrics(spark, config, second, "bronze")
+    assert {metric: n for metric, n in bronze.items() if n} == {"rows_in": 2, "rows_out": 2}  # no problem
