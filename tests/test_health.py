@@ -291,3 +291,11 @@ def test_status_after_two_runs_and_a_killed_one_shows_the_killed_run_unfinished(
     # Locally the history comes from the Delta logs' files; it is what DESCRIBE HISTORY says.
     for table in names.TABLES:
         assert logged_commits(config, table, 50) == described_commits(spark, config, table, 50), table.name
+
+
+def test_status_before_setup_is_a_one_line_error(lakehouse_config, capsys):
+    assert main(["--lakehouse", str(lakehouse_config.lakehouse), "status"]) == 1
+    assert capsys.readouterr().err == (
+        "zenith: error: schema `_system` does not exist: run 'zenith setup' "
+        "(or the utils/setup_environment notebook) first\n"
+    )
