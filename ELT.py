@@ -104,6 +104,17 @@ print(run.summary())
 
 # COMMAND ----------
 
+# MAGIC %md ## Pipeline health
+# MAGIC The last runs (when, how long, what each layer read, wrote and quarantined, whether it ended) and how fresh silver
+# MAGIC and gold are: what `zenith status` and `notebooks/04_pipeline_health.py` show. A run with nothing new repeats the
+# MAGIC last run's, with no Spark.
+
+# COMMAND ----------
+
+print("\n" + run.status())
+
+# COMMAND ----------
+
 # MAGIC %md ## Done
 # MAGIC Locally, a run that took every step records what it saw and answered, so the next run, if nothing landed or
 # MAGIC changed, starts no Spark session and repeats these answers; then the run lock is released.

@@ -9,6 +9,7 @@ from pyspark.sql import functions as F
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse.tables import read_table, table_exists
+from zenith.pipeline import silver_batch
 from zenith.pipeline.run import PipelineRun, RunParams
 
 DAY = dt.date(2026, 3, 1)
@@ -24,6 +25,18 @@ def run_pipeline(config, layers=("bronze", "silver", "gold"), **params) -> tuple
     run = PipelineRun.start(RunParams(layers=layers, lakehouse=str(config.lakehouse), **params), lines.append)
     run.bronze(), run.silver(), run.gold()
     return run, lines
+
+
+def die_before_writing(monkeypatch, doomed) -> None:
+    """Make the silver batch's write to ``doomed`` fail, as a kill at that moment would."""
+    append = silver_batch.append_table
+
+    def append_or_die(df, config, table, *args, **kwargs):
+        if table == doomed:
+            raise RuntimeError(f"killed before writing {table.name}")
+        return append(df, config, table, *args, **kwargs)
+
+    monkeypatch.setattr(silver_batch, "append_table", append_or_die)
 
 
 def silver_rows(spark, config) -> list[tuple]:

@@ -24,6 +24,7 @@ from zenith.lakehouse import config as names
 from zenith.lakehouse.connect import check_shared_lakehouse, is_connect, remote_url
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.landing import is_hidden
+from zenith.lakehouse.run_metrics import RUN_LAYER
 from zenith.lakehouse.runtime import register_local_schema
 from zenith.lakehouse.streams import metrics_dict
 
@@ -124,6 +125,8 @@ def table_rows(spark, lakehouse: Path, table: names.Table) -> DataFrame:
     if table == names.SILVER_ACTIVITY:
         # An event re-delivered in two files is kept once; which copy (so which file) is not specified.
         df = df.drop("source_file")
+    if table == names.RUN_METRICS:
+        df = df.where(F.col("layer") != RUN_LAYER)  # the run's durations
     if table == names.GOLD_CUSTOMER_STATE:
         # A sketch's bytes list its hashes in the order they arrived, which the two runs may not share.
         df = df.withColumn("product_sketch", F.hll_sketch_estimate("product_sketch"))

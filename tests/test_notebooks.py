@@ -23,6 +23,7 @@ from tests.notebook_runner import (
 from zenith.lakehouse import config as names
 from zenith.lakehouse.tables import read_table, table_exists
 from zenith.pipeline.analytics import DAILY_CATEGORY_REVENUE, QUESTIONS
+from zenith.pipeline.status import run_statuses
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK_FOLDERS = ("utils", "notebooks")
@@ -189,6 +190,18 @@ def test_notebooks_run_in_order_on_a_fresh_lakehouse(spark, lakehouse_config, mo
     purchases = read_table(spark, config, names.SILVER_ACTIVITY).where(F.col("action") == "purchase")
     revenue = purchases.agg(F.sum("price")).first()[0]
     assert sum(row[2] for row in daily_revenue) == revenue > 0
+
+    health = ran["notebooks/04_pipeline_health.py"]
+    elt_run = ran["ELT.py"]["run"]
+    assert [(run.run_id, run.ended) for run in run_statuses(health["health"])] == [(elt_run.run_id, True)]
+    assert health["runs"][["run_id", "silver_rows"]].values.tolist() == [
+        [elt_run.run_id, silver_report.rows_written]
+    ]
+    (chart,) = (shown.frame for shown in recorder.of("notebooks/04_pipeline_health.py"))
+    assert [axes.get_title() for axes in chart.axes] == [
+        "Rows per run, by layer",
+        "Quarantined rows per run, by reason",
+    ]
 
     # Plain Python on a laptop has no spark, dbutils or display: default widgets, text tables.
     capsys.readouterr()

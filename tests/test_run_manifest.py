@@ -215,6 +215,11 @@ def answers_printed(out: str) -> str:
     return out[out.index(DATA_QUALITY_TITLE) : out.index("\nlayer ")]
 
 
+def status_printed(out: str) -> str:
+    """A run's closing status from its freshness on: the runs it lists (no "now" in it)."""
+    return out[out.index("\nNewest event in silver: ") :]
+
+
 def delta_commits(config: Config) -> list[str]:
     return sorted(
         str(path.relative_to(config.lakehouse)) for path in config.lakehouse.rglob("_delta_log/*.json")
@@ -262,7 +267,9 @@ def test_a_second_run_with_nothing_new_starts_no_spark_and_repeats_the_answers(
     assert answers_printed(second_out) == answers_printed(first_out)
     assert "Top 5 products by purchases on the most recent day" in answers_printed(first_out)
     assert (second["bronze_reports"], second["silver_report"], second["gold_report"]) == (None, None, None)
-    assert second_out.endswith("nothing new: no input had changed, so no table was written\n")
+    assert "nothing new: no input had changed, so no table was written\n\nPipeline health of " in second_out
+    assert status_printed(second_out) == status_printed(first_out)  # the stored status, no Spark
+    assert f"  run {manifest.run_id}  took " in status_printed(first_out)
     assert delta_commits(config) == commits
     assert read_manifest(config.run_manifest) == manifest
     monkeypatch.undo()

@@ -6,6 +6,7 @@ import pytest
 
 from tests.landing import event, write_customers, write_events, write_products
 from tests.reliability import (
+    die_before_writing,
     quarantine_rows,
     run_metrics,
     run_pipeline,
@@ -16,7 +17,6 @@ from tests.reliability import (
 )
 from zenith.lakehouse import config as names
 from zenith.lakehouse.setup import setup_environment
-from zenith.pipeline import silver_batch
 
 
 @pytest.fixture
@@ -25,18 +25,6 @@ def config(spark, lakehouse_config):
     write_customers(lakehouse_config)
     write_products(lakehouse_config)
     return lakehouse_config
-
-
-def die_before_writing(monkeypatch, doomed) -> None:
-    """Make the silver batch's write to ``doomed`` fail, as a kill at that moment would."""
-    append = silver_batch.append_table
-
-    def append_or_die(df, config, table, *args, **kwargs):
-        if table == doomed:
-            raise RuntimeError(f"killed before writing {table.name}")
-        return append(df, config, table, *args, **kwargs)
-
-    monkeypatch.setattr(silver_batch, "append_table", append_or_die)
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
-"""Charts of the analytics answers, drawn with matplotlib.
+"""Charts of the analytics answers and of the pipeline's runs, drawn with matplotlib.
 
 matplotlib comes with every Databricks runtime; locally it is a dev extra, imported only when a
-chart is drawn. Each function takes a small pandas frame (an answer's ``toPandas()``) and returns
-a Figure that ``display()`` shows in a notebook.
+chart is drawn. Each function takes a small pandas frame (an answer's ``toPandas()``, or the runs of
+``zenith.pipeline.status.runs_frame``) and returns a Figure that ``display()`` shows in a notebook.
 """
 
 from __future__ import annotations
@@ -43,4 +43,26 @@ def top_products_chart(top_products: pd.DataFrame) -> Figure:
     axes.barh(ranked["product_name"], ranked["total_purchases"])
     day = top_products["event_date"].iloc[0] if len(top_products) else "no data"
     axes.set(title=f"Top products by purchases on {day}", xlabel="purchases")
+    return figure
+
+
+def runs_chart(runs: pd.DataFrame) -> Figure:
+    """Two panels over the runs' end times: each layer's rows out, and quarantined rows per reason seen.
+
+    ``runs`` is ``zenith.pipeline.status.runs_frame``: one row per run that ended, oldest first.
+    """
+    figure = _figure()
+    written, quarantined = figure.subplots(2, 1, sharex=True)
+    for layer in ("bronze", "silver", "gold"):
+        written.plot(runs["ended_at"], runs[f"{layer}_rows"], marker="o", label=layer)
+    written.set(title="Rows per run, by layer", ylabel="rows out")
+    reasons = [name for name in runs.columns if name.startswith("quarantined_") and runs[name].any()]
+    for column in reasons:
+        quarantined.plot(
+            runs["ended_at"], runs[column], marker="o", label=column.removeprefix("quarantined_")
+        )
+    quarantined.set(title="Quarantined rows per run, by reason", xlabel="run ended (UTC)", ylabel="rows")
+    for axes in (written, quarantined):
+        if axes.lines:
+            axes.legend(fontsize="small", ncols=2)
     return figure

@@ -25,6 +25,7 @@ from zenith.cli.workspace import add_workspace_parser
 from zenith.demo.events import IN_PLACE_ANOMALIES
 from zenith.lakehouse.config import CONNECT_PORT, LANDING, Config
 from zenith.lakehouse.errors import ZenithError
+from zenith.pipeline.params import STATUS_RUNS
 
 __all__ = ["build_parser", "elt_params", "main"]
 
@@ -70,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the pipeline (what ELT.py does)")
     add_run_arguments(run)
     run.set_defaults(func=cmd_run)
+
+    status = sub.add_parser(
+        "status", help="the pipeline's health: the last runs, and how fresh silver and gold are"
+    )
+    status.add_argument(
+        "--runs", type=positive_int, default=STATUS_RUNS, help="how many of the last runs that ended to show"
+    )
+    status.set_defaults(func=cmd_status)
 
     sql = sub.add_parser("sql", help="run Spark SQL against the local lakehouse")
     sql.add_argument("query")
@@ -140,6 +149,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     from zenith.pipeline.run import run_pipeline
 
     run_pipeline(params_from_args(args))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Print the pipeline's health; locally, if nothing changed since the last run, from what it stored."""
+    from zenith.lakehouse.runtime import get_spark
+    from zenith.lakehouse.setup import require_setup
+    from zenith.pipeline.health import read_health, stored_health, utc_now
+    from zenith.pipeline.status import format_health
+
+    config = _config(args)
+    health = stored_health(config, args.runs)
+    if health is None:
+        spark = get_spark(config, app_name="zenith-status")
+        require_setup(spark, config)
+        health = read_health(spark, config, args.runs)
+    print(format_health(health, utc_now()))
     return 0
 
 

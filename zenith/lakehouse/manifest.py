@@ -25,7 +25,7 @@ from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.landing import landed_files
 
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2  # 2: the pipeline's health rows
 # A committed Delta version (its checkpoints and .crc files follow from the commits).
 DELTA_COMMIT = re.compile(r"\d{20}\.json")
 BATCH_FILE = re.compile(r"\d+")  # a checkpoint's offsets/N or commits/N (not its .N.crc)
@@ -101,6 +101,8 @@ class Manifest:
     answers: dict[str, dict[str, str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     finished_at: str = field(default_factory=lambda: f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
+    # The rows of the status the run printed at its end (zenith.pipeline.health), if it printed one.
+    health: dict | None = None
 
 
 def read_manifest(path: Path) -> Manifest | None:
@@ -140,3 +142,12 @@ def unchanged_since(path: Path, config: Config, params: dict, landing: dict) -> 
     except OSError:  # an unreadable folder: let the full run report it
         return None
     return stored if now == stored.fingerprint and read_manifest(path) == stored else None
+
+
+def lakehouse_unchanged(stored: Manifest, config: Config) -> bool:
+    """True if no table, checkpoint or schema folder changed since ``stored`` was written (landing aside)."""
+    try:
+        now = json.loads(json.dumps(lakehouse_state(config)))
+    except OSError:
+        return False
+    return all(stored.fingerprint.get(key) == value for key, value in now.items())

@@ -12,6 +12,9 @@ from zenith.lakehouse.config import Config
 from zenith.lakehouse.tables import append_table
 
 SCHEMA = "run_id STRING, recorded_at TIMESTAMP, layer STRING, metric STRING, value BIGINT"
+# The rows of this "layer" are the run's own: ``milliseconds`` until its metrics were recorded, and
+# ``<layer>_milliseconds`` for each layer it ran.
+RUN_LAYER = "run"
 
 
 def new_run_id() -> str:

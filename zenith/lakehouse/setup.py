@@ -108,3 +108,13 @@ def _setup_databricks(spark: SparkSession, config: Config) -> list[SetupStep]:
         spark.sql(f"CREATE VOLUME IF NOT EXISTS {config.schema_name(schema)}.{quote(volume)}")
         steps.append(SetupStep("volume", f"{schema}.{volume}", created))
     return steps
+
+
+def require_setup(spark: SparkSession, config: Config) -> None:
+    """Fail in one line if setup has not created the pipeline's schemas."""
+    for schema in names.SCHEMAS:
+        if not spark.catalog.databaseExists(config.schema_name(schema).replace("`", "")):
+            raise ZenithError(
+                f"schema {config.schema_name(schema)} does not exist: run 'zenith setup' "
+                "(or the utils/setup_environment notebook) first"
+            )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -18,6 +19,8 @@ from zenith.lakehouse.tables import has_leftover_files, overwrite_table, path_op
 # A query keeps this many micro-batch progress reports; the run's metrics are read from them.
 RECENT_PROGRESS_CONF = "spark.sql.streaming.numRecentProgressUpdates"
 RECENT_PROGRESS_KEPT = 10_000
+# A query that runs longer than this prints a progress line, then one this often until it ends.
+PROGRESS_SECONDS = 10.0
 
 
 def has_checkpoint(config: Config, table: Table) -> bool:
@@ -95,7 +98,7 @@ def write_available_now(
         writer = writer.partitionBy(*partition_by)
     writer = _start(writer, spark, config, table, query_name).options(**path_option(config, table))
     query = writer.toTable(config.table_name(table))
-    return _finish(query, spark, query_name, config.table_name(table))
+    return _finish(query, spark, query_name, config, table)
 
 
 def write_batches_available_now(
@@ -108,23 +111,54 @@ def write_batches_available_now(
     """Run ``write_batch(batch, batch_id)`` on each micro-batch of a stream that writes ``table``."""
     spark = df.sparkSession
     query = _start(df.writeStream.foreachBatch(write_batch), spark, config, table, query_name).start()
-    return _finish(query, spark, query_name, config.table_name(table))
+    return _finish(query, spark, query_name, config, table)
 
 
-def _finish(query: StreamingQuery, spark: SparkSession, query_name: str, table_name: str) -> StreamingQuery:
-    """Wait for an availableNow run to end; warn if its progress history overflowed.
+def _finish(
+    query: StreamingQuery, spark: SparkSession, query_name: str, config: Config, table: Table
+) -> StreamingQuery:
+    """Wait for an availableNow run to end, with progress lines if it is long; warn if its history overflowed.
 
     A storage failure inside the stream becomes one line naming the table, the path and the cause.
     """
     kept = recent_progress_kept(spark)
-    with storage_errors(table_name):
-        query.awaitTermination()
+    with storage_errors(config.table_name(table)):
+        await_with_progress(query, f"{LAYER_OF_SCHEMA.get(table.schema, ''):<7} {query_name}")
     if kept is not None and len(query.recentProgress) >= kept:
         print(
             f"warning: {query_name} ran {kept}+ micro-batches; its counts cover only the last {kept}",
             file=sys.stderr,
         )
     return query
+
+
+def await_with_progress(query: StreamingQuery, label: str) -> None:
+    """Wait for ``query`` to end; while it runs, print a progress line every ``PROGRESS_SECONDS``.
+
+    A cold run over millions of events is then never silent for long. The rows are those of the
+    micro-batches done: a batch's rows are known when it ends.
+    """
+    started = time.monotonic()
+
+    def report(done: bool = False) -> None:
+        batches = query.recentProgress
+        rows = sum(batch.numInputRows for batch in batches)
+        print(progress_line(label, len(batches), rows, time.monotonic() - started, done), flush=True)
+
+    reported = False
+    while not query.awaitTermination(PROGRESS_SECONDS):
+        report()
+        reported = True
+    if reported:
+        report(done=True)
+
+
+def progress_line(label: str, batches: int, rows: int, seconds: float, done: bool = False) -> str:
+    """``<label>: micro-batch 3 running, 1,200 rows so far (400 rows/s), 3s``, or ``<label>: done, ...``."""
+    rate = f"{rows / seconds if seconds > 0 else 0:,.0f} rows/s"
+    if done:
+        return f"{label}: done, {rows:,} rows in {batches} micro-batch(es) ({rate}), {seconds:.0f}s"
+    return f"{label}: micro-batch {batches + 1} running, {rows:,} rows so far ({rate}), {seconds:.0f}s"
 
 
 def recent_progress_kept(spark: SparkSession) -> int | None:

@@ -8,18 +8,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zenith.lakehouse import config as names
 from zenith.lakehouse.config import CATALOG, CHANGED_FILES, LAYERS, WIDGET_DEFAULTS, WIDGETS, check_name
 from zenith.lakehouse.errors import ZenithError
 
 __all__ = [
     "LAYERS",
+    "LAYER_TABLES",
+    "STATUS_RUNS",
     "WIDGETS",
     "WIDGET_DEFAULTS",
     "RunParams",
     "params_from_widgets",
     "parse_bool",
     "parse_layers",
+    "refreshed_layers",
 ]
+
+# How many of the last runs that ended a status shows (``zenith status``, the end of a run).
+STATUS_RUNS = 5
+# The tables each layer writes (and a full refresh of it drops).
+LAYER_TABLES = {
+    "bronze": (names.BRONZE_EVENTS, names.BRONZE_CUSTOMERS, names.BRONZE_PRODUCTS, names.INGESTED_FILES),
+    "silver": (names.SILVER_ACTIVITY, names.SILVER_QUARANTINE, names.SILVER_BATCHES),
+    "gold": (names.GOLD_PRODUCT_PERFORMANCE, names.GOLD_CUSTOMER_SUMMARY, names.GOLD_CUSTOMER_STATE),
+    "analytics": (),
+}
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,15 @@ def parse_layers(text: str) -> tuple[str, ...]:
     if unknown or not requested:
         raise ZenithError(f"layers: got {text!r}, expected a comma-separated subset of {','.join(LAYERS)}")
     return tuple(layer for layer in LAYERS if layer in requested)
+
+
+def refreshed_layers(layers: tuple[str, ...]) -> tuple[str, ...]:
+    """The layers a full refresh of ``layers`` drops: those and every layer downstream of them.
+
+    Each layer streams from the one before it, so a rebuilt layer invalidates what read it.
+    """
+    first = min(LAYERS.index(layer) for layer in layers)
+    return tuple(layer for layer in LAYERS[first:] if LAYER_TABLES[layer])
 
 
 def parse_bool(name: str, text: str) -> bool:

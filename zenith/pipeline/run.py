@@ -16,7 +16,8 @@ from pyspark.sql import DataFrame, SparkSession
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import TIMINGS_FILE_ENV, Config
-from zenith.lakehouse.errors import ZenithError, storage_errors
+from zenith.lakehouse.errors import storage_errors
+from zenith.lakehouse.history import commits_tagged
 from zenith.lakehouse.manifest import (
     Manifest,
     fingerprint,
@@ -26,38 +27,15 @@ from zenith.lakehouse.manifest import (
     write_manifest,
 )
 from zenith.lakehouse.run_lock import acquire_run_lock, release_run_lock
-from zenith.lakehouse.run_metrics import new_run_id, record_metrics
+from zenith.lakehouse.run_metrics import RUN_LAYER, new_run_id, record_metrics
 from zenith.lakehouse.runtime import get_spark
+from zenith.lakehouse.setup import require_setup
 from zenith.lakehouse.tables import drop_table, read_table
 from zenith.pipeline import analytics, bronze, gold, silver
 from zenith.pipeline.analytics import show_answers
-from zenith.pipeline.params import LAYERS, RunParams
-
-LAYER_TABLES = {
-    "bronze": (names.BRONZE_EVENTS, names.BRONZE_CUSTOMERS, names.BRONZE_PRODUCTS, names.INGESTED_FILES),
-    "silver": (names.SILVER_ACTIVITY, names.SILVER_QUARANTINE, names.SILVER_BATCHES),
-    "gold": (names.GOLD_PRODUCT_PERFORMANCE, names.GOLD_CUSTOMER_SUMMARY, names.GOLD_CUSTOMER_STATE),
-    "analytics": (),
-}
-
-
-def require_setup(spark: SparkSession, config: Config) -> None:
-    """Fail in one line if setup has not created the pipeline's schemas."""
-    for schema in names.SCHEMAS:
-        if not spark.catalog.databaseExists(config.schema_name(schema).replace("`", "")):
-            raise ZenithError(
-                f"schema {config.schema_name(schema)} does not exist: run 'zenith setup' "
-                "(or the utils/setup_environment notebook) first"
-            )
-
-
-def refreshed_layers(layers: tuple[str, ...]) -> tuple[str, ...]:
-    """The layers a full refresh of ``layers`` drops: those and every layer downstream of them.
-
-    Each layer streams from the one before it, so a rebuilt layer invalidates what read it.
-    """
-    first = min(LAYERS.index(layer) for layer in layers)
-    return tuple(layer for layer in LAYERS[first:] if LAYER_TABLES[layer])
+from zenith.pipeline.health import Health, read_health, utc_now
+from zenith.pipeline.params import LAYER_TABLES, RunParams, refreshed_layers
+from zenith.pipeline.status import format_health
 
 
 @dataclass(frozen=True)
@@ -89,6 +67,8 @@ class PipelineRun:
     # Metrics of the layers run so far, written to ``_system.run_metrics`` in one commit per run.
     pending_metrics: dict[str, dict[str, int]] = field(default_factory=dict)
     skipped: Manifest | None = None
+    started: float = field(default_factory=time.monotonic)  # for the run's duration in its metrics
+    health: Health | None = None  # read for the status at the run's end, kept for the manifest
     # For the run manifest: the landing zone when the run started, the steps run in order, the
     # answers (and their printed text) and the warnings logged.
     landing: dict | None = None
@@ -104,6 +84,7 @@ class PipelineRun:
         Locally, if the run manifest shows nothing changed since the last run, start no session:
         the layers then do nothing and the answers are the stored ones.
         """
+        started = time.monotonic()
         config = Config.from_env(catalog=params.catalog, lakehouse=params.lakehouse).with_(
             json_array=params.json_array,
             changed_files=params.changed_files,
@@ -120,9 +101,10 @@ class PipelineRun:
                 )
                 for warning in stored.warnings:
                     log(warning)
-                return cls(None, config, params, log, skipped=stored)
+                return cls(None, config, params, log, skipped=stored, started=started)
         spark = get_spark(config, app_name="zenith-elt")
-        run = cls(spark, config, params, log, timings={"session_ready_at": time.time()}, landing=landing)
+        ready = {"session_ready_at": time.time()}
+        run = cls(spark, config, params, log, timings=ready, landing=landing, started=started)
         require_setup(spark, config)
         acquire_run_lock(config)  # held until the process ends or ``finish`` is called
         if config.is_local:
@@ -153,8 +135,10 @@ class PipelineRun:
         texts = {step: {title: self.answer_texts.get(title) or analytics.format_table(df)
                         for title, df in dfs.items()} for step, dfs in self.answers.items()}  # fmt: skip
         state = fingerprint(self.config, self.params.recorded(), self.landing)
+        health = self.health.to_json() if self.health else None
+        manifest = Manifest(self.run_id, state, texts, self.warnings, health=health)
         try:
-            write_manifest(self.config.run_manifest, Manifest(self.run_id, state, texts, self.warnings))
+            write_manifest(self.config.run_manifest, manifest)
         except OSError as exc:  # the run itself succeeded; the next one just checks everything
             self.log(f"note: cannot write the run manifest ({exc.strerror or exc}): the next run checks all")
 
@@ -192,10 +176,16 @@ class PipelineRun:
             self.pending_metrics[layer] = metrics
         last_writer = [name for name in self.params.layers if LAYER_TABLES[name]][-1:]
         if [layer] == last_writer and self.pending_metrics:
-            with storage_errors():
+            self.pending_metrics[RUN_LAYER] = self._milliseconds()
+            with storage_errors(), commits_tagged(self.spark, self.run_id):
                 record_metrics(self.spark, self.config, self.run_id, self.pending_metrics)
             self.pending_metrics = {}
         self._time(layer, time.monotonic() - started, parts)
+
+    def _milliseconds(self) -> dict[str, int]:
+        """The run's time so far and each layer's, for ``_system.run_metrics``."""
+        layers = {f"{s.layer}_milliseconds": round(s.seconds * 1000) for s in self.summaries}
+        return {"milliseconds": round((time.monotonic() - self.started) * 1000), **layers}
 
     def _time(self, layer: str, seconds: float, parts: dict[str, float]) -> None:
         """Keep a layer's seconds and its parts'; write them all out if the environment asks."""
@@ -211,7 +201,7 @@ class PipelineRun:
         if self.skipped:
             return self._skip("bronze")
         started = time.monotonic()
-        with storage_errors():
+        with storage_errors(), commits_tagged(self.spark, self.run_id):
             reports = bronze.run_bronze(self.spark, self.config, self._log)
         rows = sum(report.rows_written for report in reports)
         problems = {f"{r.table}.{problem}": n for r in reports for problem, n in r.problems.items()}
@@ -226,7 +216,7 @@ class PipelineRun:
         if self.skipped:
             return self._skip("silver")
         started = time.monotonic()
-        with storage_errors():
+        with storage_errors(), commits_tagged(self.spark, self.run_id):
             report = silver.run_silver(self.spark, self.config, self.run_id, self._log, record=False)
         self._record(
             "silver", report.rows_read, report.rows_written, started, report.timings, report.metrics()
@@ -240,7 +230,7 @@ class PipelineRun:
         if self.skipped:
             return self._skip("gold")
         started = time.monotonic()
-        with storage_errors():
+        with storage_errors(), commits_tagged(self.spark, self.run_id):
             report = gold.run_gold(self.spark, self.config, self._log)
         rows_out = report.product_performance_rows + report.customer_summary_rows if report.rows_in else 0
         self._record("gold", report.rows_in, rows_out, started, report.timings)
@@ -285,6 +275,14 @@ class PipelineRun:
             lines.append("nothing new: no input had changed, so no table was written")
         return "\n".join(lines)
 
+    def status(self) -> str:
+        """The pipeline's health as ``zenith status`` prints it; the stored one if nothing was new (no Spark)."""
+        if self.skipped is not None and self.skipped.health is None:
+            return f"no status stored by run {self.skipped.run_id}: 'zenith status' reads it"
+        stored = self.skipped.health if self.skipped else None
+        self.health = Health.from_json(stored) if stored else read_health(self.spark, self.config)
+        return format_health(self.health, utc_now())
+
 
 def run_pipeline(params: RunParams, log: Callable[[str], None] = print) -> PipelineRun:
     """Every requested layer in order, then the answers and the summary (``zenith run``)."""
@@ -294,5 +292,6 @@ def run_pipeline(params: RunParams, log: Callable[[str], None] = print) -> Pipel
     run.gold()
     run.show_answers({**run.data_quality(), **run.analytics()})
     log("\n" + run.summary())
+    log("\n" + run.status())
     run.finish()
     return run
