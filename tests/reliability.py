@@ -84,6 +84,7 @@ def silver_metrics(**counts: int) -> dict[str, int]:
         "quarantined_unparsable_timestamp",
         "quarantined_future_timestamp",
         "quarantined_stale_timestamp",
+        "quarantined_unknown_event_type",
         "quarantined_unknown_product",
         "quarantined_late",
         "duplicates_removed",

@@ -138,6 +138,7 @@ def test_stream_quarantines_dedupes_joins_and_accounts_for_every_row(spark, conf
         "quarantined_unparsable_timestamp": 1,
         "quarantined_future_timestamp": 0,
         "quarantined_stale_timestamp": 0,
+        "quarantined_unknown_event_type": 0,
         "quarantined_unknown_product": 1,
         "quarantined_late": 0,
         "duplicates_removed": 2,

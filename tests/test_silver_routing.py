@@ -20,9 +20,11 @@ INGESTED = dt.datetime(2026, 3, 2, 12, 0)
 WATERMARK = dt.datetime(2026, 3, 1, 10, 0)  # the newest event time of the earlier batches
 
 
-def bronze_row(event_id, at, product_id=10, user_id=1, corrupt=None, source_file="f1.json"):
+def bronze_row(
+    event_id, at, product_id=10, user_id=1, corrupt=None, source_file="f1.json", action="view_product"
+):
     when = dt.datetime.fromisoformat(at) if at else None
-    return (event_id, at, when, user_id, "view_product", product_id, "s", corrupt, source_file, INGESTED)
+    return (event_id, at, when, user_id, action, product_id, "s", corrupt, source_file, INGESTED)
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +74,22 @@ def test_copies_in_one_batch_keep_the_earliest_and_unknown_products_keep_every_c
         ("e1", "2026-03-01T10:00:09", "duplicate", False, "East Coast"),
         ("odd", "2026-03-01T10:01:00", "unknown_product", False, "East Coast"),
         ("odd", "2026-03-01T10:01:00", "unknown_product", False, "East Coast"),
+    ]
+
+
+def test_an_event_of_an_unknown_or_missing_type_is_quarantined_before_the_watermark(spark, dimensions):
+    rows = [
+        bronze_row("refund", "2026-03-01T12:00:00", action="refund"),
+        bronze_row("no-type", "2026-03-01T12:00:00", action=None),
+        bronze_row("shouted", "2026-03-01T12:00:00", action="PURCHASE"),
+        bronze_row("bought", "2026-03-01T10:00:00", action="purchase"),
+    ]
+
+    assert routes(spark, dimensions, rows) == [
+        ("bought", "2026-03-01T10:00:00", "silver", False, "East Coast"),
+        ("no-type", "2026-03-01T12:00:00", "unknown_event_type", False, "East Coast"),
+        ("refund", "2026-03-01T12:00:00", "unknown_event_type", False, "East Coast"),
+        ("shouted", "2026-03-01T12:00:00", "unknown_event_type", False, "East Coast"),
     ]
 
 

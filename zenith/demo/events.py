@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from zenith.lakehouse.config import EVENT_TYPES
+
 if TYPE_CHECKING:
     from zenith.demo.settings import GeneratorSettings
 
-EVENT_TYPES = ("view_product", "add_to_cart", "purchase")
-EVENT_TYPE_SHARES = (0.70, 0.20, 0.10)
+EVENT_TYPE_SHARES = (0.70, 0.20, 0.10)  # of EVENT_TYPES, in order
 POPULAR_VIEW_SHARE = 0.75
 EVENTS_PER_SESSION = 6
 SESSION_LENGTH = timedelta(minutes=30)

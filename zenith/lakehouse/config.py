@@ -82,6 +82,8 @@ WIDGET_DEFAULTS = {
 # What bronze does with a landed event file changed after it was ingested; reingest is Auto Loader's
 # cloudFiles.allowOverwrites (Databricks only).
 CHANGED_FILES = ("warn", "fail", "reingest")
+# The actions an event can record; silver quarantines any other ``event_type`` (a NULL one too).
+EVENT_TYPES = ("view_product", "add_to_cart", "purchase")
 WIDGETS = tuple(WIDGET_DEFAULTS)
 
 DEFAULT_MAX_EVENT_AGE_DAYS = int(WIDGET_DEFAULTS["max_event_age_days"])

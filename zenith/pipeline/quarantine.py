@@ -2,7 +2,8 @@
 
 Before the watermark sees a row, it is quarantined if it is corrupt, has no id, has no parsable
 time, or its time is not believable (more than a day after it was ingested, or older than the
-configured horizon): such a time would move the watermark or could not be trusted as data.
+configured horizon): such a time would move the watermark or could not be trusted as data. So is
+an event whose type is not one of the known actions: gold counts only those, so it would be lost there.
 A trusted row is then quarantined if its product is unknown or it is late (behind the
 watermark, and no copy of it is in silver); silver's routing decides those (``silver.route_events``).
 """
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from zenith.lakehouse.config import EVENT_TYPES
 from zenith.pipeline.bronze import CORRUPT
 
 # Decided per row, before the watermark; then, for trusted rows, by silver's routing.
@@ -23,6 +25,7 @@ ROW_REASONS = (
     "unparsable_timestamp",
     "future_timestamp",
     "stale_timestamp",
+    "unknown_event_type",
 )
 AFTER_STREAM_REASONS = ("unknown_product", "late")
 REASONS = (*ROW_REASONS, *AFTER_STREAM_REASONS)
@@ -49,12 +52,14 @@ def quarantine_reason(max_event_age_days: int) -> Column:
     event_dt, ingested = F.col("event_dt"), F.col("ingestion_timestamp")
     too_new = event_dt > ingested + F.make_dt_interval(hours=F.lit(FUTURE_TOLERANCE_HOURS))
     too_old = event_dt < ingested - F.make_dt_interval(days=F.lit(max_event_age_days))
+    unknown_type = F.col("event_type").isNull() | ~F.col("event_type").isin(*EVENT_TYPES)
     return (
         F.when(F.col(CORRUPT).isNotNull(), F.lit("corrupt_record"))
         .when(F.col("event_id").isNull(), F.lit("missing_event_id"))
         .when(event_dt.isNull(), F.lit("unparsable_timestamp"))
         .when(too_new, F.lit("future_timestamp"))
         .when(too_old, F.lit("stale_timestamp"))
+        .when(unknown_type, F.lit("unknown_event_type"))
     )
 
 

@@ -116,7 +116,8 @@ def silver_batch(
             [(app_id, batch_id, run_id, dt.datetime.now(dt.UTC).replace(tzinfo=None), *counts.values())],
             BATCHES_SCHEMA,
         )
-        append_table(record, config, names.SILVER_BATCHES, txn)
+        # merge_schema: a table from before a quarantine reason existed gets its count column
+        append_table(record, config, names.SILVER_BATCHES, txn, merge_schema=True)
         routed.unpersist()
 
     return write
