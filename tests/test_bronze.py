@@ -189,8 +189,25 @@ def test_unchanged_snapshot_files_are_not_reloaded_and_a_rewritten_one_is(spark,
             pd.DataFrame({"product_id": [1], "product_name": ["x"], "category": ["c"], "price": ["cheap"]}),
             "column price has type string",
         ),
+        (
+            pd.DataFrame(
+                {
+                    "product_id": [1, 2],
+                    "product_name": ["x", "y"],
+                    "category": ["c", "c"],
+                    "price": [1.0, -1.5],
+                }
+            ),
+            r"products\.parquet: product 2 has price -1\.5; every price must be a number of at least 0$",
+        ),
+        (
+            pd.DataFrame(
+                {"product_id": [7], "product_name": ["x"], "category": ["c"], "price": [float("nan")]}
+            ),
+            r"products\.parquet: product 7 has no price; every price must be a number of at least 0$",
+        ),
     ],
-    ids=["missing-column", "wrong-type"],
+    ids=["missing-column", "wrong-type", "negative-price", "missing-price"],
 )
 def test_bad_product_schema_fails_clearly_and_keeps_the_table(spark, config, frame, message):
     write_products(config)

@@ -12,6 +12,7 @@ import csv
 import io
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
@@ -53,7 +54,11 @@ def check_customer_headers(files: list[Path]) -> None:
 
 
 def check_product_schema(files: list[Path]) -> None:
-    """Fail, naming the file and column, if a Parquet file lacks a column or has a wrong type."""
+    """Fail, naming the file and column, if a Parquet file lacks a column or has a wrong type.
+
+    A price that is missing, negative or not a number fails too, naming the product: silver's prices
+    are never NULL or negative (a table constraint), so revenue is a sum of real prices.
+    """
     for path in files:
         try:
             schema = pq.read_schema(path)
@@ -69,6 +74,20 @@ def check_product_schema(files: list[Path]) -> None:
                 raise ZenithError(
                     f"{path}: column {column} has type {actual}, expected one of {', '.join(accepted)}"
                 )
+        check_product_prices(path)
+
+
+def check_product_prices(path: Path) -> None:
+    """Fail, naming the file and the first such product, if a price is missing, negative or NaN."""
+    products = pq.read_table(path, columns=["product_id", "price"])
+    valid = pc.fill_null(pc.greater_equal(products.column("price"), 0), False)  # NaN >= 0 is false
+    if not pc.all(valid).as_py():
+        bad = pc.index(valid, False).as_py()
+        product, price = (products.column(name)[bad].as_py() for name in ("product_id", "price"))
+        raise ZenithError(
+            f"{path}: product {product} has {'no price' if price is None else f'price {price}'}; "
+            "every price must be a number of at least 0"
+        )
 
 
 def landed_fingerprint(files: list[Path]) -> set[tuple[str, int, int]]:
