@@ -14,7 +14,7 @@ from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
 from zenith.lakehouse.config import LAYER_OF_SCHEMA, LAYERS, Config, Table
 from zenith.lakehouse.errors import ZenithError, storage_errors
-from zenith.lakehouse.tables import has_leftover_files, overwrite_table, path_option, read_table, table_exists
+from zenith.lakehouse.tables import ensure_table, path_option, read_table, table_exists
 
 # A query keeps this many micro-batch progress reports; the run's metrics are read from them.
 RECENT_PROGRESS_CONF = "spark.sql.streaming.numRecentProgressUpdates"
@@ -87,15 +87,10 @@ def write_available_now(
     lays out a table the stream creates; an existing table keeps the layout it was created with.
     """
     spark = df.sparkSession
+    # Created (empty, with its docs) before the stream writes; toTable would not create a table over the
+    # files a run killed during the first commit leaves (DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION).
+    ensure_table(spark.createDataFrame([], df.schema), config, table, partition_by)
     writer = df.writeStream.format("delta").outputMode("append").option("mergeSchema", "true")
-    exists = table_exists(spark, config, table)
-    if not exists and has_leftover_files(config, table):
-        # toTable will not create a table over files (DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION), such
-        # as a run killed during the first commit leaves; a write by path ignores what no version lists.
-        overwrite_table(spark.createDataFrame([], df.schema), config, table, partition_by)
-        exists = True
-    if partition_by and not exists:
-        writer = writer.partitionBy(*partition_by)
     writer = _start(writer, spark, config, table, query_name).options(**path_option(config, table))
     query = writer.toTable(config.table_name(table))
     return _finish(query, spark, query_name, config, table)

@@ -1,7 +1,8 @@
 """Reading, writing and dropping the pipeline's Delta tables: the I/O edge every layer shares.
 
 Locally every table is a Delta table at ``Config.table_path``, registered by name in the
-session catalog; on Databricks tables are Unity Catalog managed tables.
+session catalog; on Databricks tables are Unity Catalog managed tables. Every table is created
+empty with its comments, quality tier and constraints (``catalog_docs``) before its first row.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, DataFrameWriter, SparkSession
+from pyspark.sql import functions as F
 
-from zenith.lakehouse.config import Config, Table, sql_string
+from zenith.lakehouse.catalog_docs import QUALITY_PROPERTY, TABLE_DOCS, VERSION_PROPERTY
+from zenith.lakehouse.config import Config, Table, quote, sql_string
 from zenith.lakehouse.errors import storage_errors
 
 
@@ -80,10 +84,7 @@ def _save(writer: DataFrameWriter, spark: SparkSession, config: Config, table: T
 
 def overwrite_table(df: DataFrame, config: Config, table: Table, partition_by: Sequence[str] = ()) -> None:
     """Replace a table's contents (and schema) with ``df`` in one Delta commit."""
-    writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
-    if partition_by:
-        writer = writer.partitionBy(*partition_by)
-    _save(writer, df.sparkSession, config, table)
+    _write(df, config, table, "overwrite", {"overwriteSchema": "true"}, partition_by)
 
 
 def append_table(
@@ -101,12 +102,62 @@ def append_table(
     ``merge_schema`` adds ``df``'s new columns to the table. ``partition_by`` lays out a table the
     append creates; an existing table keeps its layout.
     """
-    writer = df.write.format("delta").mode("append").option("mergeSchema", str(merge_schema).lower())
-    if partition_by and not table_exists(df.sparkSession, config, table):
-        writer = writer.partitionBy(*partition_by)
+    options = {"mergeSchema": str(merge_schema).lower()}
     if txn is not None:
-        writer = writer.option("txnAppId", txn[0]).option("txnVersion", str(txn[1]))
-    _save(writer, df.sparkSession, config, table)
+        options |= {"txnAppId": txn[0], "txnVersion": str(txn[1])}
+    _write(df, config, table, "append", options, partition_by)
+
+
+def _write(
+    df: DataFrame,
+    config: Config,
+    table: Table,
+    mode: str,
+    options: dict[str, str],
+    partition_by: Sequence[str],
+) -> None:
+    """Write ``df`` in ``mode``, with its columns' comments; then give the table its docs if it lacks them.
+
+    A new table with constraints is first created empty with them, so they hold from its first row;
+    any other new table is created by the write itself and gets its docs just after.
+    """
+    spark = df.sparkSession
+    exists = table_exists(spark, config, table) or _has_version(config, table)
+    if not exists and TABLE_DOCS[table].constraints:
+        create_table(df, config, table, partition_by)
+        exists = True
+    writer = with_comments(df, table).write.format("delta").mode(mode).options(**options)
+    if partition_by and (mode == "overwrite" or not exists):
+        writer = writer.partitionBy(*partition_by)
+    _save(writer, spark, config, table)
+    document_table(spark, config, table)
+
+
+def _has_version(config: Config, table: Table) -> bool:
+    """True for a local table folder holding a committed version (a table not named in the catalog yet)."""
+    path = config.table_path(table)
+    return path is not None and has_committed_version(path)
+
+
+def create_table(df: DataFrame, config: Config, table: Table, partition_by: Sequence[str] = ()) -> None:
+    """Create ``table`` empty, with ``df``'s schema, its comments, quality tier and constraints.
+
+    A local folder with only the leftovers of a killed first commit is written over: a write by
+    path ignores files that no committed version lists.
+    """
+    empty = with_comments(df.limit(0), table).write.format("delta").mode("overwrite")
+    _save(empty.partitionBy(*partition_by), df.sparkSession, config, table)
+    document_table(df.sparkSession, config, table)
+
+
+def ensure_table(df: DataFrame, config: Config, table: Table, partition_by: Sequence[str] = ()) -> None:
+    """``create_table`` if ``table`` does not exist yet; else give it the docs it lacks, if any."""
+    spark = df.sparkSession
+    if not table_exists(spark, config, table):
+        if not _has_version(config, table):
+            return create_table(df, config, table, partition_by)
+        register_local_table(spark, config, table)
+    document_table(spark, config, table)
 
 
 def drop_table(spark: SparkSession, config: Config, table: Table) -> None:
@@ -117,3 +168,69 @@ def drop_table(spark: SparkSession, config: Config, table: Table) -> None:
         shutil.rmtree(path, ignore_errors=True)
     shutil.rmtree(config.checkpoint(table), ignore_errors=True)
     shutil.rmtree(config.schema_location(table), ignore_errors=True)
+
+
+# --- Comments, quality tier and constraints (texts in catalog_docs) --------------------------------
+# Delta keeps a table's CHECK constraints as table properties under this prefix.
+CONSTRAINT = "delta.constraints."
+
+
+def with_comments(df: DataFrame, table: Table) -> DataFrame:
+    """``df`` with each column's comment in its metadata: a write that creates or replaces the schema keeps it."""
+    texts = TABLE_DOCS[table].columns
+    return df.select(
+        *[F.col(c).alias(c, metadata={"comment": texts[c]}) if c in texts else F.col(c) for c in df.columns]
+    )
+
+
+def document_table(spark: SparkSession, config: Config, table: Table) -> None:
+    """Give ``table`` the comments, quality tier and constraints of ``catalog_docs`` unless it has them.
+
+    A table stamped with the texts' version costs one look at its properties: no commit, no Spark
+    job. Otherwise one commit sets the column comments that differ, one per constraint adds or
+    replaces it, and a last one sets the table comment, the tier and the stamp, so a run stopped
+    halfway leaves no stamp and the next write finishes the job.
+    """
+    docs, name = TABLE_DOCS[table], config.table_name(table)
+    with storage_errors(name):
+        properties = dict(spark.sql(f"SHOW TBLPROPERTIES {name}").collect())
+        if properties.get(VERSION_PROPERTY) == docs.version:
+            return
+        current = {f.name: f.metadata.get("comment") for f in spark.read.table(name).schema.fields}
+        changes = [
+            f"{quote(column)} COMMENT {sql_string(text)}"
+            for column, text in docs.columns.items()
+            if column in current and current[column] != text
+        ]
+        if changes:
+            _alter_columns(spark, name, changes)
+        # Delta keeps a constraint's condition re-spaced: "a IN ( 'x' , 'y' )"
+        have = {
+            k.removeprefix(CONSTRAINT): _unspaced(v)
+            for k, v in properties.items()
+            if k.startswith(CONSTRAINT)
+        }
+        wanted = {constraint: _unspaced(condition) for constraint, condition in docs.constraints.items()}
+        for constraint in [c for c in have if wanted.get(c) != have[c]]:
+            spark.sql(f"ALTER TABLE {name} DROP CONSTRAINT {quote(constraint)}")
+        for constraint, condition in docs.constraints.items():
+            if have.get(constraint) != wanted[constraint]:
+                spark.sql(f"ALTER TABLE {name} ADD CONSTRAINT {quote(constraint)} CHECK ({condition})")
+        stamp = {"comment": docs.comment, QUALITY_PROPERTY: docs.quality, VERSION_PROPERTY: docs.version}
+        settings = ", ".join(f"{sql_string(key)} = {sql_string(value)}" for key, value in stamp.items())
+        spark.sql(f"ALTER TABLE {name} SET TBLPROPERTIES ({settings})")
+
+
+def _alter_columns(spark: SparkSession, name: str, changes: list[str]) -> None:
+    """Apply ``ALTER COLUMN`` changes in one commit; one statement each where Spark (before 4.0) wants it."""
+    try:
+        spark.sql(f"ALTER TABLE {name} ALTER COLUMN {', '.join(changes)}")
+    except PySparkException:
+        if len(changes) == 1:
+            raise
+        for change in changes:
+            spark.sql(f"ALTER TABLE {name} ALTER COLUMN {change}")
+
+
+def _unspaced(sql: str) -> str:
+    return "".join(sql.split())

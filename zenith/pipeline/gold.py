@@ -288,7 +288,7 @@ def run_gold(spark: SparkSession, config: Config, log: Callable[[str], object] =
 
 
 def create_gold_tables(spark: SparkSession, config: Config) -> None:
-    """Create the gold tables and the customer state, empty, where they do not exist yet."""
+    """Create the gold tables and the customer state, empty, where they do not exist yet; give them their docs."""
     empty = tables.read_table(spark, config, names.SILVER_ACTIVITY).limit(0)
     state = empty.transform(customer_purchase_state).withColumn("last_gold_batch", F.lit(0).cast("bigint"))
     for table, rows, partition_by in (
@@ -296,5 +296,4 @@ def create_gold_tables(spark: SparkSession, config: Config) -> None:
         (names.GOLD_CUSTOMER_STATE, state, ()),
         (names.GOLD_CUSTOMER_SUMMARY, empty.transform(customer_purchase_summary), ()),
     ):
-        if not tables.table_exists(spark, config, table):
-            tables.overwrite_table(rows, config, table, partition_by)
+        tables.ensure_table(rows, config, table, partition_by)

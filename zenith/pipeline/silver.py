@@ -18,8 +18,8 @@ from pyspark import cloudpickle
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from zenith.lakehouse import catalog_docs, errors, tables
 from zenith.lakehouse import config as names
-from zenith.lakehouse import errors, tables
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.run_metrics import record_metrics
@@ -32,6 +32,8 @@ from zenith.pipeline.regions import categorize_region
 from zenith.pipeline.silver_batch import DUPLICATE, SILVER, Router, batch_totals, silver_batch
 
 WATERMARK_MINUTES = 3
+# What silver's batch function needs besides this module, shipped by value to a Connect server's Python.
+SHIPPED_MODULES = (quarantine, silver_batch_module, regions, tables, catalog_docs, names, errors)
 PRICE_TYPE = "decimal(10,2)"
 
 
@@ -167,7 +169,7 @@ def router(config: Config) -> Router:
     process Spark Connect gives ``foreachBatch``); they are small, broadcast, and read once a batch.
     The modules it needs travel with it (pickled by value): the server's Python may lack ``zenith``.
     """
-    for module in (sys.modules[__name__], quarantine, silver_batch_module, regions, tables, names, errors):
+    for module in (sys.modules[__name__], *SHIPPED_MODULES):
         cloudpickle.register_pickle_by_value(module)
     products_table = config.table_name(names.BRONZE_PRODUCTS)
     customers_table = config.table_name(names.BRONZE_CUSTOMERS)

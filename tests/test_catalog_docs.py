@@ -1,0 +1,225 @@
+"""Every table documented (comments, quality tier) and guarded by its Delta constraints, cheaply."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from pyspark.sql import functions as F
+
+from tests.landing import event, write_customers, write_events, write_products
+from tests.reliability import run_pipeline, table_version
+from tests.schemas import PERFORMANCE_DDL, SUMMARY_DDL
+from zenith.lakehouse import config as names
+from zenith.lakehouse.catalog_docs import QUARANTINE_REASONS, TABLE_DOCS
+from zenith.lakehouse.config import Config
+from zenith.lakehouse.setup import setup_environment
+from zenith.lakehouse.tables import append_table, create_table, read_table, register_local_table
+from zenith.pipeline.quarantine import REASONS
+
+TIERS = {names.BRONZE: "bronze", names.SILVER: "silver", names.GOLD: "gold", names.SYSTEM: "system"}
+# The Delta operations that set comments, properties or constraints.
+DOCS_OPERATIONS = {
+    "SET TBLPROPERTIES",
+    "ADD CONSTRAINT",
+    "DROP CONSTRAINT",
+    "CHANGE COLUMN",
+    "CHANGE COLUMNS",
+}
+
+
+def describe(spark, config, table) -> tuple[str | None, dict[str, str | None], dict[str, str]]:
+    """A table's comment, each column's comment, and its properties, as Spark SQL shows them."""
+    rows = spark.sql(f"DESCRIBE TABLE EXTENDED {config.table_name(table)}").collect()
+    end = next(i for i, row in enumerate(rows) if not row.col_name or row.col_name.startswith("#"))
+    columns = {row.col_name: row.comment for row in rows[:end]}
+    comment = next((row.data_type for row in rows[end:] if row.col_name == "Comment"), None)
+    properties = dict(spark.sql(f"SHOW TBLPROPERTIES {config.table_name(table)}").collect())
+    return comment, columns, properties
+
+
+def assert_documented(spark, config, table) -> None:
+    """The table's comment, every column's comment, its tier and its constraints are catalog_docs'."""
+    docs = TABLE_DOCS[table]
+    comment, columns, properties = describe(spark, config, table)
+    assert comment == docs.comment, table.name
+    missing = sorted(column for column, text in columns.items() if not text)
+    assert missing == [], f"{table.name}: columns without a comment"
+    assert columns == {column: docs.columns[column] for column in columns}, table.name
+    assert properties["quality"] == TIERS[table.schema], table.name
+    constraints = {key.removeprefix("delta.constraints.") for key in properties if "constraints." in key}
+    assert constraints == set(docs.constraints), table.name
+
+
+def operations_since(spark, config, versions: dict) -> dict[str, list[str]]:
+    """The Delta operations each table committed after the given versions."""
+    return {
+        table.name: [
+            row.operation
+            for row in spark.sql(f"DESCRIBE HISTORY {config.table_name(table)}")
+            .where(F.col("version") > versions[table])
+            .orderBy("version")
+            .collect()
+        ]
+        for table in names.TABLES
+    }
+
+
+def test_every_table_a_run_creates_is_documented_and_later_runs_only_write_data(spark, lakehouse_config):
+    config = lakehouse_config
+    setup_environment(spark, config)
+    write_customers(config)
+    write_products(config)
+    purchase = event("e1", "2026-03-01T10:00:00+00:00", event_type="purchase")
+    write_events(config, "events-1.json", purchase, "not json")  # the second line is quarantined
+    run_pipeline(config)
+
+    assert set(TABLE_DOCS) == set(names.TABLES)
+    for table in names.TABLES:
+        assert_documented(spark, config, table)
+
+    versions = {table: table_version(spark, config, table) for table in names.TABLES}
+    write_events(config, "events-2.json", event("e2", "2026-03-01T10:05:00+00:00"), "not json either")
+    run_pipeline(config)  # an incremental run: data commits only, no docs commit
+
+    operations = operations_since(spark, config, versions)
+    assert operations["silver_sessionized_activity"] == ["WRITE"]
+    assert operations["silver_quarantine"] == ["WRITE"]
+    assert operations["bronze_user_events"] == ["STREAMING UPDATE"]
+    assert not DOCS_OPERATIONS.intersection(*operations.values())
+
+    run_pipeline(config, layers=("gold",), full_refresh=True)  # drops the gold tables and makes them again
+
+    for table in (names.GOLD_PRODUCT_PERFORMANCE, names.GOLD_CUSTOMER_SUMMARY, names.GOLD_CUSTOMER_STATE):
+        assert_documented(spark, config, table)
+
+
+def test_a_table_made_without_docs_gets_them_on_its_next_write_and_then_costs_no_commit(
+    spark, lakehouse_config
+):
+    config = lakehouse_config
+    setup_environment(spark, config)
+    metrics = spark.createDataFrame(
+        [("r1", dt.datetime(2026, 3, 1), "silver", "rows_read", 3)],
+        "run_id STRING, recorded_at TIMESTAMP, layer STRING, metric STRING, value BIGINT",
+    )
+    metrics.write.format("delta").save(str(config.table_path(names.RUN_METRICS)))  # an older lakehouse's
+    register_local_table(spark, config, names.RUN_METRICS)
+    assert describe(spark, config, names.RUN_METRICS)[0] is None
+
+    append_table(metrics, config, names.RUN_METRICS)
+
+    assert_documented(spark, config, names.RUN_METRICS)
+    version = table_version(spark, config, names.RUN_METRICS)
+    append_table(metrics, config, names.RUN_METRICS)
+    assert table_version(spark, config, names.RUN_METRICS) == version + 1
+    assert read_table(spark, config, names.RUN_METRICS).count() == 3
+
+
+def test_changed_texts_and_constraints_reach_an_existing_table_on_its_next_write(
+    spark, lakehouse_config, monkeypatch
+):
+    config = lakehouse_config
+    setup_environment(spark, config)
+    rows = spark.createDataFrame([PERFORMANCE_ROW], PERFORMANCE_DDL)
+    create_table(rows, config, names.GOLD_PRODUCT_PERFORMANCE, ("event_date",))
+    old = TABLE_DOCS[names.GOLD_PRODUCT_PERFORMANCE]
+    constraints = {name: check for name, check in old.constraints.items() if name != "revenue_rank_positive"}
+    new = type(old)(
+        "A new table comment.",
+        {**old.columns, "total_views": "A new column comment."},
+        {**constraints, "views_below_a_million": "total_views < 1000000"},
+        old.quality,
+    )
+    monkeypatch.setitem(TABLE_DOCS, names.GOLD_PRODUCT_PERFORMANCE, new)
+
+    append_table(rows, config, names.GOLD_PRODUCT_PERFORMANCE)
+
+    assert_documented(spark, config, names.GOLD_PRODUCT_PERFORMANCE)
+    assert (
+        describe(spark, config, names.GOLD_PRODUCT_PERFORMANCE)[1]["total_views"] == "A new column comment."
+    )
+
+
+def test_the_quarantine_reasons_documented_are_silvers():
+    assert QUARANTINE_REASONS == REASONS
+
+
+# --- One violating write per constraint: it fails naming the constraint, the table keeps its version ---
+SILVER_DDL = (
+    "event_id STRING, event_dt TIMESTAMP, event_date DATE, action STRING, user_id INT, session_id STRING, "
+    "region STRING, product_id INT, product_name STRING, category STRING, price DECIMAL(10,2), "
+    "source_file STRING, ingestion_timestamp TIMESTAMP"
+)
+SILVER_ROW = {
+    "event_id": "e1",
+    "event_dt": dt.datetime(2026, 3, 1, 10),
+    "event_date": dt.date(2026, 3, 1),
+    "action": "purchase",
+    "user_id": 1,
+    "session_id": "s-1",
+    "region": "East Coast",
+    "product_id": 10,
+    "product_name": "Oak Desk",
+    "category": "Furniture",
+    "price": Decimal("249.99"),
+    "source_file": "f.json",
+    "ingestion_timestamp": dt.datetime(2026, 3, 1, 10, 1),
+}
+PERFORMANCE_ROW = (dt.date(2026, 3, 1), 10, "Oak Desk", "Furniture", 3, 2, 1, Decimal("249.99"), 1)
+SUMMARY_ROW = (1, "East Coast", Decimal("249.99"), 1, 1, dt.datetime(2026, 3, 1, 10))
+SHAPES = {
+    names.SILVER_ACTIVITY: (SILVER_DDL, tuple(SILVER_ROW.values()), ("event_date",)),
+    names.GOLD_PRODUCT_PERFORMANCE: (PERFORMANCE_DDL, PERFORMANCE_ROW, ("event_date",)),
+    names.GOLD_CUSTOMER_SUMMARY: (SUMMARY_DDL, SUMMARY_ROW, ()),
+}
+
+
+@pytest.fixture(scope="module")
+def constrained(spark, tmp_path_factory):
+    """A lakehouse whose constrained tables are created (empty) once for this module's tests."""
+    for schema in names.SCHEMAS:
+        spark.sql(f"DROP SCHEMA IF EXISTS {names.quote(schema)} CASCADE")
+    config = Config(lakehouse=tmp_path_factory.mktemp("constrained") / "lakehouse")
+    setup_environment(spark, config)
+    for table, (ddl, _, partition_by) in SHAPES.items():
+        create_table(spark.createDataFrame([], ddl), config, table, partition_by)
+    return config
+
+
+VIOLATIONS = [
+    (names.SILVER_ACTIVITY, "event_id_not_null", "event_id", None),
+    (names.SILVER_ACTIVITY, "event_dt_not_null", "event_dt", None),
+    (names.SILVER_ACTIVITY, "price_not_negative", "price", Decimal("-0.01")),
+    (names.SILVER_ACTIVITY, "action_known", "action", "refund"),
+    (names.GOLD_PRODUCT_PERFORMANCE, "counts_not_negative", "total_adds_to_cart", -1),
+    (names.GOLD_PRODUCT_PERFORMANCE, "revenue_not_negative", "total_revenue", Decimal("-5.00")),
+    (names.GOLD_PRODUCT_PERFORMANCE, "revenue_rank_positive", "revenue_rank", 0),
+    (names.GOLD_CUSTOMER_SUMMARY, "totals_not_negative", "total_purchase_value", Decimal("-1.00")),
+]
+
+
+def test_every_constraint_is_tested_below():
+    tested = {(table, constraint) for table, constraint, _, _ in VIOLATIONS}
+    assert tested == {(table, c) for table, docs in TABLE_DOCS.items() for c in docs.constraints}
+
+
+@pytest.mark.parametrize(
+    ("table", "constraint", "column", "value"), [pytest.param(*v, id=v[1]) for v in VIOLATIONS]
+)
+def test_a_write_that_breaks_a_constraint_fails_naming_it_and_commits_nothing(
+    spark, constrained, table, constraint, column, value
+):
+    ddl, row, _ = SHAPES[table]
+    columns = spark.createDataFrame([], ddl).columns
+    bad = spark.createDataFrame(
+        [tuple(value if c == column else v for c, v in zip(columns, row, strict=True))], ddl
+    )
+    version = table_version(spark, constrained, table)
+
+    with pytest.raises(Exception, match=rf"CHECK constraint {constraint} \(.*\) violated by row with values"):
+        append_table(bad, constrained, table)
+
+    assert table_version(spark, constrained, table) == version
+    assert read_table(spark, constrained, table).count() == 0
