@@ -14,11 +14,12 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
+from tests.catalog import assert_documented
 from zenith.demo.generator import GeneratorSettings, generate
 from zenith.lakehouse import config as names
 from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import read_table
-from zenith.pipeline.run import PipelineRun, RunParams
+from zenith.pipeline.run import LAYER_TABLES, PipelineRun, RunParams
 
 SETTINGS = GeneratorSettings(
     seed=7,
@@ -182,3 +183,5 @@ def test_pipeline_matches_an_independent_computation_and_is_incremental(spark, c
     rebuilt = PipelineRun.start(refresh, log=lambda _: None)
     rebuilt.silver(), rebuilt.gold()
     assert gold_rows(spark, config) == incremental
+    for table in (*LAYER_TABLES["silver"], *LAYER_TABLES["gold"]):  # made again, with their docs
+        assert_documented(spark, config, table)
