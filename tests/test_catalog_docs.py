@@ -16,7 +16,7 @@ from zenith.lakehouse import config as names
 from zenith.lakehouse.catalog_docs import QUARANTINE_REASONS, TABLE_DOCS
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.setup import setup_environment
-from zenith.lakehouse.tables import append_table, create_table, read_table, register_local_table
+from zenith.lakehouse.tables import append_table, ensure_table, read_table, register_local_table
 from zenith.pipeline.quarantine import REASONS
 
 
@@ -86,7 +86,7 @@ def test_changed_texts_and_constraints_reach_an_existing_table_on_its_next_write
     config = lakehouse_config
     setup_environment(spark, config)
     rows = spark.createDataFrame([SUMMARY_ROW], SUMMARY_DDL)
-    create_table(rows, config, names.GOLD_CUSTOMER_SUMMARY)
+    ensure_table(rows, config, names.GOLD_CUSTOMER_SUMMARY)
     old = TABLE_DOCS[names.GOLD_CUSTOMER_SUMMARY]
     new = type(old)(
         "A new table comment.",
@@ -143,7 +143,7 @@ def constrained(spark, tmp_path_factory):
     config = Config(lakehouse=tmp_path_factory.mktemp("constrained") / "lakehouse")
     setup_environment(spark, config)
     for table, (ddl, _, partition_by) in SHAPES.items():
-        create_table(spark.createDataFrame([], ddl), config, table, partition_by)
+        ensure_table(spark.createDataFrame([], ddl), config, table, partition_by)
     return config
 
 

@@ -1,7 +1,7 @@
 """What each table is: its comment, its columns' comments, its quality tier and its Delta constraints.
 
-The one place these texts live, keyed by the tables in ``config``. ``tables.ensure_table`` puts them
-on a table when it creates it and on an existing table that lacks them, the next time it is written;
+The one place these texts live, keyed by the tables in ``config``. ``tables`` puts them on a table
+when it creates it, and on an existing table that lacks them when it next writes it;
 ``DESCRIBE TABLE EXTENDED`` (or Catalog Explorer on Databricks) shows them. The constraints hold by
 construction for every row the pipeline writes; a write that breaks one fails and commits nothing.
 """

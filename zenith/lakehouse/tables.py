@@ -1,8 +1,9 @@
 """Reading, writing and dropping the pipeline's Delta tables: the I/O edge every layer shares.
 
 Locally every table is a Delta table at ``Config.table_path``, registered by name in the
-session catalog; on Databricks tables are Unity Catalog managed tables. Every table is created
-empty with its comments, quality tier and constraints (``catalog_docs``) before its first row.
+session catalog; on Databricks tables are Unity Catalog managed tables. Every write leaves its table
+with the comments, quality tier and constraints of ``catalog_docs``; a table with constraints is
+created empty with them, so they hold from its first row.
 """
 
 from __future__ import annotations
@@ -41,12 +42,6 @@ def has_committed_version(path: Path) -> bool:
     """
     log = path / "_delta_log"
     return log.is_dir() and any(_VERSION_FILE.fullmatch(entry.name) for entry in log.iterdir())
-
-
-def has_leftover_files(config: Config, table: Table) -> bool:
-    """True if a local table's folder has files in it though it holds no table version yet."""
-    path = config.table_path(table)
-    return path is not None and path.is_dir() and any(path.iterdir()) and not has_committed_version(path)
 
 
 def table_exists(spark: SparkSession, config: Config, table: Table) -> bool:
@@ -124,7 +119,7 @@ def _write(
     spark = df.sparkSession
     exists = table_exists(spark, config, table) or _has_version(config, table)
     if not exists and TABLE_DOCS[table].constraints:
-        create_table(df, config, table, partition_by)
+        _create_table(df, config, table, partition_by)
         exists = True
     writer = with_comments(df, table).write.format("delta").mode(mode).options(**options)
     if partition_by and (mode == "overwrite" or not exists):
@@ -139,7 +134,7 @@ def _has_version(config: Config, table: Table) -> bool:
     return path is not None and has_committed_version(path)
 
 
-def create_table(df: DataFrame, config: Config, table: Table, partition_by: Sequence[str] = ()) -> None:
+def _create_table(df: DataFrame, config: Config, table: Table, partition_by: Sequence[str] = ()) -> None:
     """Create ``table`` empty, with ``df``'s schema, its comments, quality tier and constraints.
 
     A local folder with only the leftovers of a killed first commit is written over: a write by
@@ -151,11 +146,11 @@ def create_table(df: DataFrame, config: Config, table: Table, partition_by: Sequ
 
 
 def ensure_table(df: DataFrame, config: Config, table: Table, partition_by: Sequence[str] = ()) -> None:
-    """``create_table`` if ``table`` does not exist yet; else give it the docs it lacks, if any."""
+    """Create ``table`` empty with ``df``'s schema and its docs if it does not exist; else give it the docs it lacks."""
     spark = df.sparkSession
     if not table_exists(spark, config, table):
         if not _has_version(config, table):
-            return create_table(df, config, table, partition_by)
+            return _create_table(df, config, table, partition_by)
         register_local_table(spark, config, table)
     document_table(spark, config, table)
 
@@ -206,9 +201,7 @@ def document_table(spark: SparkSession, config: Config, table: Table) -> None:
             _alter_columns(spark, name, changes)
         # Delta keeps a constraint's condition re-spaced: "a IN ( 'x' , 'y' )"
         have = {
-            k.removeprefix(CONSTRAINT): _unspaced(v)
-            for k, v in properties.items()
-            if k.startswith(CONSTRAINT)
+            key.removeprefix(CONSTRAINT): _unspaced(v) for key, v in properties.items() if CONSTRAINT in key
         }
         wanted = {constraint: _unspaced(condition) for constraint, condition in docs.constraints.items()}
         for constraint in [c for c in have if wanted.get(c) != have[c]]:
