@@ -220,9 +220,10 @@ TABLE_DOCS = {
         {
             "run_id": "Id of the pipeline run.",
             "recorded_at": "When the run recorded its metrics, UTC.",
-            "layer": "Layer the metric is about: bronze, silver or gold.",
-            "metric": "Metric name, e.g. rows_in, quarantined_late, bronze_user_events.corrupt_records.",
-            "value": "The count: rows, files or ids, as the metric's name says.",
+            "layer": "Layer the metric is about: bronze, silver or gold; run for the run's own timings.",
+            "metric": "Metric name, e.g. rows_in, quarantined_late, bronze_user_events.corrupt_records, "
+            "milliseconds.",
+            "value": "The count (rows, files or ids) or the milliseconds, as the metric's name says.",
         },
     ),
     names.INGESTED_FILES: docs(
