@@ -11,10 +11,12 @@ import os
 
 import pytest
 
+from tests.landing import write_customers, write_products
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.connect import connect_session
 from zenith.lakehouse.runtime import local_builder
+from zenith.lakehouse.setup import setup_environment
 
 CONNECT_ENV = "ZENITH_TEST_CONNECT"
 
@@ -93,3 +95,15 @@ def lakehouse_config(spark, tmp_path) -> Config:
     for schema in names.SCHEMAS:
         spark.sql(f"DROP SCHEMA IF EXISTS {names.quote(schema)} CASCADE")
     return Config(lakehouse=tmp_path / "lakehouse")
+
+
+@pytest.fixture
+def config(spark, lakehouse_config) -> Config:
+    """A set-up lakehouse with the small hand-written customers and products landed (``tests.landing``).
+
+    A module whose tests need other landing data defines its own ``config``.
+    """
+    setup_environment(spark, lakehouse_config)
+    write_customers(lakehouse_config)
+    write_products(lakehouse_config)
+    return lakehouse_config

@@ -12,21 +12,10 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import pytest
-
-from tests.landing import event, write_customers, write_events, write_products
+from tests.landing import event, write_events
 from tests.reliability import DAY, gold_rows, quarantine_rows, run_metrics, run_pipeline, silver_metrics, ts
 from zenith.lakehouse import config as names
-from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import read_table
-
-
-@pytest.fixture
-def config(spark, lakehouse_config):
-    setup_environment(spark, lakehouse_config)
-    write_customers(lakehouse_config)
-    write_products(lakehouse_config)
-    return lakehouse_config
 
 
 def data_files(spark, config, table) -> list[Path]:

@@ -7,10 +7,9 @@ import time
 import uuid
 from decimal import Decimal
 
-import pytest
 from pyspark.sql import functions as F
 
-from tests.landing import event, write_customers, write_events, write_products
+from tests.landing import event, write_events
 from tests.reliability import (
     DAY,
     gold_rows,
@@ -24,19 +23,10 @@ from tests.reliability import (
 from tests.test_reliability import desk_view
 from zenith.lakehouse import config as names
 from zenith.lakehouse.runtime import register_local_tables
-from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import read_table
 from zenith.pipeline import bronze
 
 MONTH_AGO = time.time() - 30 * 24 * 3600
-
-
-@pytest.fixture
-def config(spark, lakehouse_config):
-    setup_environment(spark, lakehouse_config)
-    write_customers(lakehouse_config)
-    write_products(lakehouse_config)
-    return lakehouse_config
 
 
 def bronze_files(spark, config) -> list[tuple]:

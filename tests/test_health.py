@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from tests.landing import event, write_customers, write_events, write_products
+from tests.landing import event, write_events
 from tests.reliability import die_before_writing, run_pipeline
 from zenith.cli import main
 from zenith.lakehouse import config as names
@@ -27,7 +27,6 @@ from zenith.lakehouse.history import (
     run_tag,
     tagged_run,
 )
-from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.streams import progress_line
 from zenith.pipeline import bronze
 from zenith.pipeline import run as run_module
@@ -188,14 +187,6 @@ def test_progress_lines_give_the_micro_batch_the_rows_so_far_and_the_rate():
 
 
 # --- Real runs ----------------------------------------------------------------------------------------
-@pytest.fixture
-def config(spark, lakehouse_config):
-    setup_environment(spark, lakehouse_config)
-    write_customers(lakehouse_config)
-    write_products(lakehouse_config)
-    return lakehouse_config
-
-
 def test_commits_are_tagged_inside_the_block_and_the_setting_is_restored(spark):
     spark.conf.set(USER_METADATA_CONF, "someone else's note")
     with commits_tagged(spark, "r1"):

@@ -28,16 +28,7 @@ from tests.reliability import (
 from zenith.lakehouse import config as names
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.run_lock import LOCK_FILE
-from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import read_table, table_exists
-
-
-@pytest.fixture
-def config(spark, lakehouse_config):
-    setup_environment(spark, lakehouse_config)
-    write_customers(lakehouse_config)
-    write_products(lakehouse_config)
-    return lakehouse_config
 
 
 def desk_view(event_id: str, at: str) -> tuple:

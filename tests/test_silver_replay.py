@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.landing import event, write_customers, write_events, write_products
+from tests.landing import event, write_events
 from tests.reliability import (
     die_before_writing,
     quarantine_rows,
@@ -16,15 +16,6 @@ from tests.reliability import (
     ts,
 )
 from zenith.lakehouse import config as names
-from zenith.lakehouse.setup import setup_environment
-
-
-@pytest.fixture
-def config(spark, lakehouse_config):
-    setup_environment(spark, lakehouse_config)
-    write_customers(lakehouse_config)
-    write_products(lakehouse_config)
-    return lakehouse_config
 
 
 @pytest.mark.parametrize(
