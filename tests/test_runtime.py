@@ -12,8 +12,15 @@ from pathlib import Path
 import pytest
 
 from zenith.lakehouse import config as names
+from zenith.lakehouse import runtime
 from zenith.lakehouse.errors import ZenithError
-from zenith.lakehouse.runtime import cached_delta_jars, check_java, java_major_version
+from zenith.lakehouse.runtime import (
+    FETCH_ATTEMPTS,
+    cached_delta_jars,
+    check_java,
+    delta_jars,
+    java_major_version,
+)
 from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import overwrite_table
 
@@ -114,6 +121,45 @@ def test_full_cache_gives_the_jars_of_the_installed_delta_and_skips_other_delta_
         str(jars / f"io.delta_delta-storage-{DELTA}.jar"),
         str(jars / "org.antlr_antlr4-runtime-4.13.1.jar"),
     ]
+
+
+DELTA_JARS = (f"io.delta_delta-spark_2.13-{DELTA}.jar", f"io.delta_delta-storage-{DELTA}.jar")
+
+
+def test_a_failed_download_is_tried_again_under_the_cache_lock(tmp_path, monkeypatch):
+    attempts = []
+
+    def flaky_fetch(cache):
+        attempts.append(cache)
+        if len(attempts) == 1:
+            return "Downloaded file size (0) doesn't match expected Content Length"
+        jar_cache(cache, *DELTA_JARS)
+        return ""
+
+    monkeypatch.setenv(runtime.JARS_CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(runtime, "_fetch_delta_jars", flaky_fetch)
+
+    jars = delta_jars()
+
+    assert [Path(jar).name for jar in jars] == list(DELTA_JARS)
+    assert attempts == [tmp_path / "cache", tmp_path / "cache"]
+    assert (tmp_path / "cache" / ".fetch.lock").is_file()
+
+
+def test_jars_that_cannot_be_fetched_are_a_one_line_error_with_the_reason(tmp_path, monkeypatch):
+    attempts = []
+    monkeypatch.setenv(runtime.JARS_CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(runtime, "_fetch_delta_jars", lambda cache: attempts.append(1) or "module not found")
+
+    with pytest.raises(ZenithError) as error:
+        delta_jars()
+
+    assert len(attempts) == FETCH_ATTEMPTS
+    message = str(error.value)
+    assert "\n" not in message
+    assert message.startswith(f"cannot fetch io.delta:delta-spark_2.13:{DELTA} from Maven Central into ")
+    assert "(module not found)" in message
+    assert runtime.JARS_CACHE_ENV in message
 
 
 def test_table_written_in_one_process_is_queryable_by_name_from_the_next(spark, lakehouse_config, tmp_path):

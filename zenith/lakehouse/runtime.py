@@ -9,6 +9,7 @@ Nothing here touches ``sparkContext`` or the JVM, so every session shape gets th
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import logging
 import os
@@ -16,17 +17,25 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import unquote
 
+import pyspark
 from pyspark.errors import PySparkException
 from pyspark.logger import PySparkLogger
 from pyspark.sql import SparkSession
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config, on_databricks, sql_string
-from zenith.lakehouse.connect import check_shared_lakehouse, connect_session, remote_url, server_command
+from zenith.lakehouse.connect import (
+    check_shared_lakehouse,
+    connect_session,
+    remote_url,
+    server_command,
+    server_environment,
+)
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.tables import has_committed_version, register_local_table
 
@@ -107,31 +116,78 @@ def check_java() -> None:
         )
 
 
+FETCH_ATTEMPTS = 3
+
+
+def delta_jars() -> list[str]:
+    """Delta's jars from the cache, fetched from Maven Central first when they are not all there.
+
+    One process fetches at a time (a lock file in the cache): pytest's workers, or two runs started
+    together on a fresh machine, would otherwise download the same files over each other. Spark's
+    own resolver fetches them, in a ``spark-submit`` that starts no session; a failed download is
+    tried again.
+    """
+    cache = jars_cache()
+    if jars := cached_delta_jars(cache):
+        return jars
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".fetch.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        failure = ""
+        for _ in range(FETCH_ATTEMPTS):
+            if jars := cached_delta_jars(cache):
+                return jars
+            print(
+                f"Fetching Delta Lake jars ({delta_package()}) into {cache} (first run only)...",
+                file=sys.stderr,
+            )
+            failure = _fetch_delta_jars(cache)
+    raise ZenithError(
+        f"cannot fetch {delta_package()} from Maven Central into {cache} ({failure}): check the network "
+        f"or proxy, or put its jars there yourself (mvn dependency:copy-dependencies) and set {JARS_CACHE_ENV}"
+    )
+
+
+def _fetch_delta_jars(cache: Path) -> str:
+    """Run Spark's resolver for the Delta package into ``cache``; the reason when it failed, else ``""``."""
+    submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+    with tempfile.NamedTemporaryFile("w", suffix=".py") as empty_app:
+        command = [
+            str(submit),
+            "--packages",
+            delta_package(),
+            "--conf",
+            f"spark.jars.ivy={cache}",
+            empty_app.name,
+        ]
+        try:
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=600, env=server_environment()
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return str(exc)
+    if done.returncode == 0:
+        return ""
+    errors = [line.strip() for line in done.stderr.splitlines() if "not found" in line or "Exception" in line]
+    return (errors or [f"spark-submit exited with {done.returncode}"])[-1]
+
+
 def local_builder(app_name: str = "zenith", extra_conf: dict[str, str] | None = None) -> SparkSession.Builder:
-    """A local Spark+Delta builder; Delta's jars come from the cache, or Maven Central once."""
+    """A local Spark+Delta builder; Delta's jars come from the cache, fetched from Maven Central once."""
     os.environ["PYSPARK_PYTHON"] = sys.executable  # pandas UDFs run in this interpreter
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     builder = SparkSession.builder.master(os.environ.get("ZENITH_SPARK_MASTER", "local[*]")).appName(app_name)
     for key, value in {**LOCAL_CONF, **(extra_conf or {})}.items():
         builder = builder.config(key, value)
-    cache = jars_cache()
-    jars = cached_delta_jars(cache)
-    if jars:
-        return builder.config("spark.jars", ",".join(jars))
-    print(f"Fetching Delta Lake jars ({delta_package()}) into {cache} (first run only)...", file=sys.stderr)
-    return builder.config("spark.jars.packages", delta_package()).config("spark.jars.ivy", str(cache))
+    return builder.config("spark.jars", ",".join(delta_jars()))
 
 
 def connect_server_command(port: int, extra_conf: dict[str, str] | None = None) -> list[str]:
     """``spark-submit`` for a local Spark Connect server with the same Delta jars and settings."""
-    cache = jars_cache()
-    jars = cached_delta_jars(cache)
     master = os.environ.get("ZENITH_SPARK_MASTER", "local[*]")
     conf = {"spark.master": master, **LOCAL_CONF, **(extra_conf or {})}
-    if not jars:
-        conf["spark.jars.ivy"] = str(cache)
-    return server_command(port, conf, jars, delta_package())
+    return server_command(port, conf, delta_jars())
 
 
 def set_conf(spark: SparkSession, key: str, value: str) -> bool:
