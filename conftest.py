@@ -12,6 +12,7 @@ import os
 import pytest
 
 from tests.landing import write_customers, write_products
+from tests.spark_conf import TEST_CONF
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.connect import connect_session
@@ -58,16 +59,6 @@ def connect_server(request, tmp_path_factory):
         yield server.url
     finally:
         server.stop()
-
-
-# Test inputs are a few rows: two partitions, and no adaptive re-planning, whose extra job per
-# shuffle stage costs more than it saves on such data (a 1-event run takes a fifth fewer jobs).
-TEST_CONF = {
-    "spark.master": "local[2]",
-    "spark.sql.shuffle.partitions": "2",
-    "spark.default.parallelism": "2",
-    "spark.sql.adaptive.enabled": "false",
-}
 
 
 @pytest.fixture(scope="session")

@@ -8,16 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.spark_conf import TEST_CONF
 from zenith.lakehouse.connect_server import LocalConnectServer, start_local_server
 
-# A small server for a shared 2-core machine, set as conftest.TEST_CONF sets the classic session.
-TEST_SERVER_CONF = {
-    "spark.master": "local[2]",
-    "spark.driver.memory": "2g",
-    "spark.sql.shuffle.partitions": "2",
-    "spark.default.parallelism": "2",
-    "spark.sql.adaptive.enabled": "false",
-}
+# A small server for a shared 2-core machine, with the classic test session's settings.
+TEST_SERVER_CONF = {**TEST_CONF, "spark.driver.memory": "2g"}
 NO_ZENITH = 'raise ImportError("zenith is not importable on this Spark worker, as on a remote cluster")\n'
 
 

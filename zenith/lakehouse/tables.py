@@ -135,14 +135,37 @@ def _has_version(config: Config, table: Table) -> bool:
 
 
 def _create_table(df: DataFrame, config: Config, table: Table, partition_by: Sequence[str] = ()) -> None:
-    """Create ``table`` empty, with ``df``'s schema, its comments, quality tier and constraints.
+    """Create ``table`` empty in one commit: ``df``'s schema, its comments, quality tier and constraints.
 
-    A local folder with only the leftovers of a killed first commit is written over: a write by
-    path ignores files that no committed version lists.
+    A local folder with only the leftovers of a killed first commit is written over instead (Delta
+    refuses to create a table in a folder that holds files): a write by path ignores files that no
+    committed version lists. The docs follow in commits of their own then.
     """
-    empty = with_comments(df.limit(0), table).write.format("delta").mode("overwrite")
-    _save(empty.partitionBy(*partition_by), df.sparkSession, config, table)
-    document_table(df.sparkSession, config, table)
+    spark, docs, name = df.sparkSession, TABLE_DOCS[table], config.table_name(table)
+    path = config.table_path(table)
+    if path is not None and path.is_dir() and any(path.iterdir()):
+        empty = with_comments(df.limit(0), table).write.format("delta").mode("overwrite")
+        _save(empty.partitionBy(*partition_by), spark, config, table)
+        return document_table(spark, config, table)
+    columns = ", ".join(
+        f"{quote(field.name)} {field.dataType.simpleString()}"
+        + (f" COMMENT {sql_string(docs.columns[field.name])}" if field.name in docs.columns else "")
+        for field in df.schema.fields
+    )
+    properties = {
+        QUALITY_PROPERTY: docs.quality,
+        VERSION_PROPERTY: docs.version,
+        **{CONSTRAINT + constraint: condition for constraint, condition in docs.constraints.items()},
+    }
+    settings = ", ".join(f"{sql_string(key)} = {sql_string(value)}" for key, value in properties.items())
+    statement = (
+        f"CREATE TABLE IF NOT EXISTS {name} ({columns}) USING DELTA"
+        + (f" PARTITIONED BY ({', '.join(map(quote, partition_by))})" if partition_by else "")
+        + (f" LOCATION {sql_string(path)}" if path is not None else "")
+        + f" COMMENT {sql_string(docs.comment)} TBLPROPERTIES ({settings})"
+    )
+    with storage_errors(name):
+        spark.sql(statement)
 
 
 def ensure_table(df: DataFrame, config: Config, table: Table, partition_by: Sequence[str] = ()) -> None:
