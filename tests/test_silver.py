@@ -15,6 +15,7 @@ from zenith.lakehouse import config as names
 from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import read_table
 from zenith.pipeline import bronze, regions, silver
+from zenith.pipeline.quarantine import QUARANTINE_COLUMNS
 
 SILVER_KEY_COLUMNS = (
     "event_id STRING, event_dt TIMESTAMP, event_date DATE, action STRING, user_id INT, session_id STRING, "
@@ -194,6 +195,8 @@ def test_duplicate_in_a_later_run_is_removed_and_late_event_is_counted_not_lost(
 def test_rerun_without_new_bronze_rows_writes_nothing(spark, config):
     write_events(config, "events-1.json", event("e1", "2026-03-01T11:00:00+00:00"))
     run(spark, config)
+    quarantine = read_table(spark, config, names.SILVER_QUARANTINE)  # there before its first row
+    assert (quarantine.columns, quarantine.collect()) == (list(QUARANTINE_COLUMNS), [])
 
     again = run(spark, config, run_id="again")
 

@@ -48,13 +48,13 @@ def read_only(folder: Path):
 def full_disk(folder: Path):
     """The tmpfs at ``folder`` filled up to its last byte."""
     filler = folder / "filler"
-    with filler.open("wb") as handle:
-        try:
-            while True:
-                handle.write(b"\0" * 65536)
-                handle.flush()
-        except OSError:
-            pass
+    with filler.open("wb", buffering=0) as handle:  # unbuffered: closing it has nothing left to write
+        for chunk in (65536, 4096, 1):
+            try:
+                while True:
+                    handle.write(b"\0" * chunk)
+            except OSError:
+                pass
     try:
         yield
     finally:

@@ -192,7 +192,7 @@ def ingest_events(
     # Record the files read, or read by an earlier run killed before it recorded them; with no
     # new file holding a record, there is nothing to record and no commit.
     if any(batch["rows"] for batch in batches) or any(map(holds_records, checked.new)):
-        record_ingested_files(spark, config)
+        record_ingested_files(spark, config, checked.last_ingested)
     files = set().union(*(batch["files"] for batch in batches)) if batches else set()
     unread = files_not_ingested(spark, config, checked.new, files)
     if unread:

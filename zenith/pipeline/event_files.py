@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from zenith.lakehouse import config as names
@@ -46,13 +46,25 @@ IngestedFile = tuple[int, datetime, str | None]
 
 def ingested_files(spark: SparkSession, config: Config) -> dict[Path, IngestedFile]:
     """Each ingested file's size, modification time and fingerprint when it was last read."""
+    return latest_versions(ingested_rows(spark, config))
+
+
+def ingested_rows(spark: SparkSession, config: Config) -> list[Row]:
+    """Every row of ``ingested_event_files`` (none if the table does not exist yet), in one query."""
     if not table_exists(spark, config, names.INGESTED_FILES):
-        return {}
-    latest = {}
+        return []
     table = read_table(spark, config, names.INGESTED_FILES)
     if FINGERPRINT not in table.columns:  # a table from before fingerprints were kept
         table = table.withColumn(FINGERPRINT, F.lit(None).cast("string"))
-    for row in table.orderBy("ingestion_timestamp").collect():
+    return table.select(
+        "source_file", "source_file_size", "source_file_modified", "ingestion_timestamp", FINGERPRINT
+    ).collect()
+
+
+def latest_versions(rows: list[Row]) -> dict[Path, IngestedFile]:
+    """Each file's newest version among ``ingested_event_files`` rows."""
+    latest = {}
+    for row in sorted(rows, key=lambda row: row.ingestion_timestamp):
         latest[file_path(row.source_file)] = (
             row.source_file_size,
             row.source_file_modified,
@@ -148,13 +160,15 @@ def check_json_lines(files: Iterable[Path]) -> None:
 STATS_PRECISION = timedelta(milliseconds=2)
 
 
-def record_ingested_files(spark: SparkSession, config: Config) -> None:
-    """Add to ``ingested_event_files`` the file versions of bronze rows newer than its last entry."""
+def record_ingested_files(spark: SparkSession, config: Config, last: datetime | None) -> None:
+    """Add to ``ingested_event_files`` the file versions of bronze rows ingested after ``last``.
+
+    ``last`` is the table's newest ingestion time (None when it has no row), which the check before
+    the stream read with the rest of the table.
+    """
     bronze = read_table(spark, config, names.BRONZE_EVENTS)
-    if table_exists(spark, config, names.INGESTED_FILES):
-        last = read_table(spark, config, names.INGESTED_FILES).agg(F.max("ingestion_timestamp")).first()[0]
-        if last is not None:  # Delta skips the older files; a later run's rows are seconds newer
-            bronze = bronze.where(F.col("ingestion_timestamp") >= F.lit(last + STATS_PRECISION))
+    if last is not None:  # Delta skips the older files; a later run's rows are seconds newer
+        bronze = bronze.where(F.col("ingestion_timestamp") >= F.lit(last + STATS_PRECISION))
     versions = [
         (*row, file_fingerprint(file_path(row.source_file))) for row in file_versions(bronze).collect()
     ]
@@ -196,6 +210,7 @@ class EventFileCheck:
 
     changed: int
     new: tuple[Path, ...] = ()
+    last_ingested: datetime | None = None  # the newest ingestion time in ``ingested_event_files``
 
 
 def check_event_files(spark: SparkSession, config: Config, warn: Callable[[str], None]) -> EventFileCheck:
@@ -208,7 +223,8 @@ def check_event_files(spark: SparkSession, config: Config, warn: Callable[[str],
         raise ZenithError(
             "changed_files=reingest needs Auto Loader (Databricks); locally, land new content under a new file name"
         )
-    ingested = ingested_files(spark, config)
+    rows = ingested_rows(spark, config)
+    ingested = latest_versions(rows)
     landed = landed_files(config.events_landing)
     new = tuple(path for path in landed if path not in ingested)
     if config.json_array:
@@ -217,7 +233,8 @@ def check_event_files(spark: SparkSession, config: Config, warn: Callable[[str],
         check_json_lines(new)
     changed = changed_files(ingested)
     check_changed_files(changed, config.changed_files, warn)
-    return EventFileCheck(len(changed), new)
+    last = max((row.ingestion_timestamp for row in rows), default=None)
+    return EventFileCheck(len(changed), new, last)
 
 
 def files_not_ingested(

@@ -27,7 +27,7 @@ from zenith.lakehouse.streams import require_checkpoint, txn_app_id, write_batch
 from zenith.lakehouse.tables import read_table, table_exists
 from zenith.pipeline import quarantine, regions
 from zenith.pipeline import silver_batch as silver_batch_module
-from zenith.pipeline.quarantine import REASONS, with_quarantine_reason
+from zenith.pipeline.quarantine import REASONS, for_quarantine, with_quarantine_reason
 from zenith.pipeline.regions import categorize_region
 from zenith.pipeline.silver_batch import DUPLICATE, SILVER, Router, batch_totals, silver_batch
 
@@ -230,6 +230,13 @@ def _require_tables(spark: SparkSession, config: Config) -> None:
             raise ZenithError(f"table {config.table_name(table)} does not exist: run the bronze layer first")
 
 
+def ensure_quarantine(spark: SparkSession, config: Config, run_id: str) -> None:
+    """Create the quarantine empty if it does not exist, so that readers find it before its first row."""
+    reasons = with_quarantine_reason(config.max_event_age_days)
+    empty = read_table(spark, config, names.BRONZE_EVENTS).limit(0).transform(reasons)
+    tables.ensure_table(empty.transform(for_quarantine(run_id)), config, names.SILVER_QUARANTINE)
+
+
 def dimension_conflicts(
     products: DataFrame, customers: DataFrame, log: Callable[[str], None]
 ) -> dict[str, int]:
@@ -256,6 +263,7 @@ def run_silver(
     started = time.monotonic()
     _require_tables(spark, config)
     require_checkpoint(spark, config, names.SILVER_ACTIVITY, names.SILVER_QUARANTINE)
+    ensure_quarantine(spark, config, run_id)
     app_id = txn_app_id(config, names.SILVER_ACTIVITY)
     events = spark.readStream.table(config.table_name(names.BRONZE_EVENTS))
     write_batch = silver_batch(config, run_id, app_id, router(config), to_silver)
