@@ -128,10 +128,12 @@ SILVER_ROW = {
 }
 PERFORMANCE_ROW = (dt.date(2026, 3, 1), 10, "Oak Desk", "Furniture", 3, 2, 1, Decimal("249.99"), 1)
 SUMMARY_ROW = (1, "East Coast", Decimal("249.99"), 1, 1, dt.datetime(2026, 3, 1, 10))
+NULL_REGION_DDL = "user_id INT, events BIGINT, last_gold_batch BIGINT"
 SHAPES = {
     names.SILVER_ACTIVITY: (SILVER_DDL, tuple(SILVER_ROW.values()), ("event_date",)),
     names.GOLD_PRODUCT_PERFORMANCE: (PERFORMANCE_DDL, PERFORMANCE_ROW, ("event_date",)),
     names.GOLD_CUSTOMER_SUMMARY: (SUMMARY_DDL, SUMMARY_ROW, ()),
+    names.NULL_REGION_USERS: (NULL_REGION_DDL, (99, 1, 0), ()),
 }
 
 
@@ -156,6 +158,7 @@ VIOLATIONS = [
     (names.GOLD_PRODUCT_PERFORMANCE, "revenue_not_negative", "total_revenue", Decimal("-5.00")),
     (names.GOLD_PRODUCT_PERFORMANCE, "revenue_rank_positive", "revenue_rank", 0),
     (names.GOLD_CUSTOMER_SUMMARY, "totals_not_negative", "total_purchase_value", Decimal("-1.00")),
+    (names.NULL_REGION_USERS, "events_positive", "events", 0),
 ]
 
 

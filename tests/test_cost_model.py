@@ -2,7 +2,8 @@
 
 A second run gets one new landed file. Before it runs, the first run's landed file and the bronze
 data files it wrote are deleted: a run that read history would fail on a missing file, and one
-that reads only new data writes exactly the new rows. (Gold's "touched dates only" row is checked
+that reads only new data writes exactly the new rows. Then silver's files go too, and the
+data-quality list still answers from what gold keeps. (Gold's "touched dates only" row is checked
 the same way in ``test_gold_incremental.py``.)
 """
 
@@ -32,6 +33,7 @@ def test_a_run_reads_the_new_landed_file_and_the_new_bronze_rows_only(spark, con
         "events-2.json",
         event("e2", "2026-03-01T10:01:00+00:00", event_type="purchase"),
         event("e1", "2026-03-01T10:00:00+00:00"),  # a re-send: silver's recent ids are still read
+        event("e3", "2026-03-01T10:02:00+00:00", user_id=99),  # not a customer: no region
     )
     (config.events_landing / "events-1.json").unlink()
     for path in old_bronze:
@@ -43,11 +45,17 @@ def test_a_run_reads_the_new_landed_file_and_the_new_bronze_rows_only(spark, con
     assert sorted(tuple(row) for row in silver.collect()) == [
         ("e1", ts("2026-03-01T10:00:00"), "view_product"),
         ("e2", ts("2026-03-01T10:01:00"), "purchase"),
+        ("e3", ts("2026-03-01T10:02:00"), "view_product"),
     ]
     assert quarantine_rows(spark, config) == []
-    assert gold_rows(spark, config) == [(DAY, 10, 1, 0, 1, Decimal("249.99"))]
+    assert gold_rows(spark, config) == [(DAY, 10, 2, 0, 1, Decimal("249.99"))]
     assert run_metrics(spark, config, second) == silver_metrics(
-        rows_read=2, duplicates_removed=1, rows_written=1
+        rows_read=3, duplicates_removed=1, rows_written=2
     )
     bronze = run_metrics(spark, config, second, "bronze")
-    assert {metric: n for metric, n in bronze.items() if n} == {"rows_in": 2, "rows_out": 2}  # no problem
+    assert {metric: n for metric, n in bronze.items() if n} == {"rows_in": 3, "rows_out": 3}  # no problem
+    # The data-quality list reads what gold keeps, not silver: it needs none of silver's files.
+    for path in data_files(spark, config, names.SILVER_ACTIVITY):
+        path.unlink()
+    (answer,) = second.data_quality().values()
+    assert [tuple(row) for row in answer.collect()] == [(99, 1)]

@@ -13,6 +13,7 @@ from zenith.lakehouse import config as names
 from zenith.lakehouse import tables
 from zenith.lakehouse.setup import setup_environment
 from zenith.pipeline import gold
+from zenith.pipeline.data_quality import null_region_counts
 from zenith.pipeline.gold import customer_purchase_summary, daily_product_performance, run_gold
 
 DAY_1 = [e for e in EVENTS if e[1].startswith("2024-03-01")]
@@ -39,6 +40,8 @@ def assert_gold_equals_full_recompute(spark, config) -> None:
     summary = tables.read_table(spark, config, names.GOLD_CUSTOMER_SUMMARY)
     assert_exact(performance, silver.transform(daily_product_performance()))
     assert_exact(summary, customer_purchase_summary(silver))
+    no_region = tables.read_table(spark, config, names.NULL_REGION_USERS).select("user_id", "events")
+    assert_exact(no_region, null_region_counts(silver))
 
 
 def version(spark, config, table) -> int:
@@ -60,6 +63,8 @@ def test_new_date_is_added_and_equals_a_full_recompute(spark, gold_on_day_1):
 
     assert report.rows_in == len(DAY_2 + DAY_3)
     assert_gold_equals_full_recompute(spark, gold_on_day_1)
+    no_region = tables.read_table(spark, gold_on_day_1, names.NULL_REGION_USERS).select("user_id", "events")
+    assert [tuple(row) for row in no_region.collect()] == [(3, 7)]  # user 3 is not a customer
 
 
 def test_late_event_for_an_old_date_recomputes_that_date(spark, gold_on_day_1):

@@ -213,6 +213,17 @@ TABLE_DOCS = {
             "last_gold_batch": "Last gold micro-batch merged into the row: a replayed batch is not added twice.",
         },
     ),
+    names.NULL_REGION_USERS: docs(
+        names.NULL_REGION_USERS,
+        "The users whose silver events have no region (not a known customer, or no location), with how "
+        "many such events each: the data-quality list. Each run adds its new silver rows' counts.",
+        {
+            "user_id": "Id of the user the events name.",
+            "events": "Silver events of this user without a region, over all runs.",
+            "last_gold_batch": "Last gold micro-batch added into the row: a replayed batch is not added twice.",
+        },
+        events_positive="events > 0",
+    ),
     names.RUN_METRICS: docs(
         names.RUN_METRICS,
         "One row per pipeline run, layer and metric: the counts each run printed. Appended once by every "

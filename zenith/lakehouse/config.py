@@ -51,6 +51,8 @@ RUN_METRICS = Table(SYSTEM, "run_metrics")
 # Gold's mergeable per-customer state (sums, counts and the HLL sketch of products bought).
 GOLD_CUSTOMER_STATE = Table(SYSTEM, "gold_customer_state")
 INGESTED_FILES = Table(SYSTEM, "ingested_event_files")
+# Gold's running count of each user's silver events without a region: the data-quality list.
+NULL_REGION_USERS = Table(SYSTEM, "null_region_users")
 # One row per silver micro-batch: its counts by route and the event-time watermark it reached.
 SILVER_BATCHES = Table(SYSTEM, "silver_batches")
 TABLES = (
@@ -62,6 +64,7 @@ TABLES = (
     GOLD_PRODUCT_PERFORMANCE,
     GOLD_CUSTOMER_SUMMARY,
     GOLD_CUSTOMER_STATE,
+    NULL_REGION_USERS,
     RUN_METRICS,
     INGESTED_FILES,
     SILVER_BATCHES,

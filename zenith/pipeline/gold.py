@@ -20,6 +20,8 @@ from zenith.lakehouse import config as names
 from zenith.lakehouse import tables
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.streams import write_batches_available_now
+from zenith.pipeline import data_quality
+from zenith.pipeline.data_quality import NULL_REGION_MERGE, null_region_counts, with_batch
 
 # Silver prices are DECIMAL(10,2); Spark sums them into DECIMAL(20,2), which keeps the cents exact.
 MONEY = "decimal(20,2)"
@@ -127,16 +129,6 @@ def customer_purchase_summary(silver: DataFrame) -> DataFrame:
     return silver.transform(customer_purchase_state).transform(summary_from_state)
 
 
-def null_region_users(silver: DataFrame) -> DataFrame:
-    """The users behind the NULL-region events (unknown, or without a location), most events first."""
-    return (
-        silver.filter(F.col("region").isNull())
-        .groupBy("user_id")
-        .agg(F.count(F.lit(1)).alias("events"))
-        .orderBy(F.col("events").desc(), "user_id")
-    )
-
-
 # --- Incremental refresh ------------------------------------------------------------------------
 def dates_condition(dates: list) -> str:
     """A ``replaceWhere`` predicate selecting exactly ``dates`` of ``event_date``."""
@@ -175,6 +167,7 @@ def gold_targets(config: Config) -> dict[str, str | None]:
         "performance_path": str(performance_path) if performance_path is not None else None,
         "state": config.table_name(names.GOLD_CUSTOMER_STATE),
         "summary": config.table_name(names.GOLD_CUSTOMER_SUMMARY),
+        "null_region": config.table_name(names.NULL_REGION_USERS),
     }
 
 
@@ -184,13 +177,16 @@ def refresh_gold_batch(targets: dict[str, str | None]) -> Callable[[DataFrame, i
     Every step can run twice with the same result, so a batch replayed after a kill is harmless:
     the touched dates are recomputed from silver (read with data skipping on ``event_date``) and
     replace those dates; the customer state merges each batch at most once (``last_gold_batch``);
-    the visible summary takes the merged state rows of the touched customers as they are.
+    the visible summary takes the merged state rows of the touched customers as they are; the
+    users without a region add their counts at most once (``data_quality``).
     """
 
     def refresh(new_rows: DataFrame, batch_id: int) -> None:
         spark = new_rows.sparkSession
         new_rows = new_rows.persist()
-        dates = [row.event_date for row in new_rows.select("event_date").distinct().collect()]
+        by_date = new_rows.groupBy("event_date").agg(F.count_if(F.col("region").isNull()).alias("no_region"))
+        days = by_date.collect()  # the dates to recompute, and whether any row lacks a region
+        dates = [day.event_date for day in days]
         if dates:
             silver = spark.read.table(targets["silver"])
             touched = silver.where(F.col("event_date").isin(dates)).transform(daily_product_performance())
@@ -205,6 +201,9 @@ def refresh_gold_batch(targets: dict[str, str | None]) -> Callable[[DataFrame, i
                 summary_from_state
             )
             _merge(visible, targets["summary"], SUMMARY_MERGE)
+        if any(day.no_region for day in days):
+            counts = with_batch(new_rows.transform(null_region_counts), batch_id)
+            _merge(counts, targets["null_region"], NULL_REGION_MERGE)
         new_rows.unpersist()
 
     return refresh
@@ -262,7 +261,8 @@ def run_gold(spark: SparkSession, config: Config, log: Callable[[str], object] =
     started = time.monotonic()
     timings = {}
     create_gold_tables(spark, config)
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    for module in (sys.modules[__name__], data_quality):
+        cloudpickle.register_pickle_by_value(module)
     new_silver = spark.readStream.table(config.table_name(names.SILVER_ACTIVITY))
     query = write_batches_available_now(
         new_silver,
@@ -288,12 +288,13 @@ def run_gold(spark: SparkSession, config: Config, log: Callable[[str], object] =
 
 
 def create_gold_tables(spark: SparkSession, config: Config) -> None:
-    """Create the gold tables and the customer state, empty, where they do not exist yet; give them their docs."""
+    """Create the gold tables, the customer state and the users without a region, empty, where they do not exist yet; give them their docs."""
     empty = tables.read_table(spark, config, names.SILVER_ACTIVITY).limit(0)
     state = empty.transform(customer_purchase_state).withColumn("last_gold_batch", F.lit(0).cast("bigint"))
     for table, rows, partition_by in (
         (names.GOLD_PRODUCT_PERFORMANCE, empty.transform(daily_product_performance()), ("event_date",)),
         (names.GOLD_CUSTOMER_STATE, state, ()),
         (names.GOLD_CUSTOMER_SUMMARY, empty.transform(customer_purchase_summary), ()),
+        (names.NULL_REGION_USERS, with_batch(empty.transform(null_region_counts), 0), ()),
     ):
         tables.ensure_table(rows, config, table, partition_by)

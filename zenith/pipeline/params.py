@@ -31,7 +31,12 @@ STATUS_RUNS = 5
 LAYER_TABLES = {
     "bronze": (names.BRONZE_EVENTS, names.BRONZE_CUSTOMERS, names.BRONZE_PRODUCTS, names.INGESTED_FILES),
     "silver": (names.SILVER_ACTIVITY, names.SILVER_QUARANTINE, names.SILVER_BATCHES),
-    "gold": (names.GOLD_PRODUCT_PERFORMANCE, names.GOLD_CUSTOMER_SUMMARY, names.GOLD_CUSTOMER_STATE),
+    "gold": (
+        names.GOLD_PRODUCT_PERFORMANCE,
+        names.GOLD_CUSTOMER_SUMMARY,
+        names.GOLD_CUSTOMER_STATE,
+        names.NULL_REGION_USERS,
+    ),
     "analytics": (),
 }
 

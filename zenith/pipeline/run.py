@@ -33,6 +33,7 @@ from zenith.lakehouse.setup import require_setup
 from zenith.lakehouse.tables import drop_table, read_table
 from zenith.pipeline import analytics, bronze, gold, silver
 from zenith.pipeline.analytics import show_answers
+from zenith.pipeline.data_quality import top_null_region_users
 from zenith.pipeline.health import Health, read_health, utc_now
 from zenith.pipeline.params import LAYER_TABLES, RunParams, refreshed_layers
 from zenith.pipeline.status import format_health
@@ -246,9 +247,11 @@ class PipelineRun:
             return {}
         if self.skipped:
             return self.skipped.answers.get("data_quality", {})
-        silver_activity = read_table(self.spark, self.config, names.SILVER_ACTIVITY)
+        counts = read_table(
+            self.spark, self.config, names.NULL_REGION_USERS
+        )  # kept by gold, not all of silver
         title = "Top 10 users whose events have no region (unknown or no location)"
-        return self._answered("data_quality", {title: gold.null_region_users(silver_activity).limit(10)})
+        return self._answered("data_quality", {title: top_null_region_users(counts).limit(10)})
 
     def analytics(self) -> dict[str, DataFrame | str]:
         """Each analytics question's answer (empty if the layer was not requested; text if nothing was new)."""
