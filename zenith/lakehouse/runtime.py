@@ -144,7 +144,7 @@ def delta_jars() -> list[str]:
             failure = _fetch_delta_jars(cache)
     raise ZenithError(
         f"cannot fetch {delta_package()} from Maven Central into {cache} ({failure}): check the network "
-        f"or proxy, or put its jars there yourself (mvn dependency:copy-dependencies) and set {JARS_CACHE_ENV}"
+        f"or proxy, or put its jars (delta-spark, delta-storage) in a folder's jars/ yourself and set {JARS_CACHE_ENV} to it"
     )
 
 
