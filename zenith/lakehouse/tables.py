@@ -135,11 +135,13 @@ def _has_version(config: Config, table: Table) -> bool:
 
 
 def _create_table(df: DataFrame, config: Config, table: Table, partition_by: Sequence[str] = ()) -> None:
-    """Create ``table`` empty in one commit: ``df``'s schema, its comments, quality tier and constraints.
+    """Create ``table`` empty: ``df``'s schema, its comments, quality tier and constraints.
 
-    A local folder with only the leftovers of a killed first commit is written over instead (Delta
-    refuses to create a table in a folder that holds files): a write by path ignores files that no
-    committed version lists. The docs follow in commits of their own then.
+    Locally that is one commit: Delta takes CHECK constraints among CREATE TABLE's properties. On
+    Databricks, whose documentation names only ``ADD CONSTRAINT`` for them, the constraints and the
+    docs stamp follow in ``document_table``. A local folder with only the leftovers of a killed first
+    commit is written over instead (Delta refuses to create a table in a folder that holds files): a
+    write by path ignores files that no committed version lists; the docs follow then too.
     """
     spark, docs, name = df.sparkSession, TABLE_DOCS[table], config.table_name(table)
     path = config.table_path(table)
@@ -152,11 +154,12 @@ def _create_table(df: DataFrame, config: Config, table: Table, partition_by: Seq
         + (f" COMMENT {sql_string(docs.columns[field.name])}" if field.name in docs.columns else "")
         for field in df.schema.fields
     )
-    properties = {
-        QUALITY_PROPERTY: docs.quality,
-        VERSION_PROPERTY: docs.version,
-        **{CONSTRAINT + constraint: condition for constraint, condition in docs.constraints.items()},
-    }
+    properties = {QUALITY_PROPERTY: docs.quality}
+    if path is not None:
+        constraints = {
+            CONSTRAINT + constraint: condition for constraint, condition in docs.constraints.items()
+        }
+        properties |= {VERSION_PROPERTY: docs.version, **constraints}
     settings = ", ".join(f"{sql_string(key)} = {sql_string(value)}" for key, value in properties.items())
     statement = (
         f"CREATE TABLE IF NOT EXISTS {name} ({columns}) USING DELTA"
@@ -166,6 +169,8 @@ def _create_table(df: DataFrame, config: Config, table: Table, partition_by: Seq
     )
     with storage_errors(name):
         spark.sql(statement)
+    if path is None:
+        document_table(spark, config, table)
 
 
 def ensure_table(df: DataFrame, config: Config, table: Table, partition_by: Sequence[str] = ()) -> None:
