@@ -52,13 +52,18 @@ def connect_session(url: str, app_name: str = "zenith") -> SparkSession:
     return spark
 
 
+def spark_submit() -> str:
+    """The ``spark-submit`` script that ships with pyspark."""
+    return str(Path(pyspark.__file__).parent / "bin" / "spark-submit")
+
+
 def server_command(port: int, conf: dict[str, str], jars: list[str]) -> list[str]:
     """The ``spark-submit`` command that runs pyspark's own Spark Connect server on ``port``.
 
     ``conf`` holds the Spark settings (Delta's extension and catalog among them); ``jars`` the
     Delta jars.
     """
-    command = [str(Path(pyspark.__file__).parent / "bin" / "spark-submit"), "--class", SERVER_CLASS]
+    command = [spark_submit(), "--class", SERVER_CLASS]
     command += ["--jars", ",".join(jars)]
     for key, value in {**conf, "spark.connect.grpc.binding.port": str(port)}.items():
         command += ["--conf", f"{key}={value}"]

@@ -22,7 +22,6 @@ from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import unquote
 
-import pyspark
 from pyspark.errors import PySparkException
 from pyspark.logger import PySparkLogger
 from pyspark.sql import SparkSession
@@ -35,6 +34,7 @@ from zenith.lakehouse.connect import (
     remote_url,
     server_command,
     server_environment,
+    spark_submit,
 )
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.tables import has_committed_version, register_local_table
@@ -150,10 +150,9 @@ def delta_jars() -> list[str]:
 
 def _fetch_delta_jars(cache: Path) -> str:
     """Run Spark's resolver for the Delta package into ``cache``; the reason when it failed, else ``""``."""
-    submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
     with tempfile.NamedTemporaryFile("w", suffix=".py") as empty_app:
         command = [
-            str(submit),
+            spark_submit(),
             "--packages",
             delta_package(),
             "--conf",

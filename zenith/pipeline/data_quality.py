@@ -33,8 +33,3 @@ def with_batch(counts: DataFrame, batch_id: int) -> DataFrame:
 def top_null_region_users(counts: DataFrame) -> DataFrame:
     """Users by their events without a region, most first (``user_id`` breaks ties)."""
     return counts.select("user_id", "events").orderBy(F.col("events").desc(), "user_id")
-
-
-def null_region_users(silver: DataFrame) -> DataFrame:
-    """The users behind the NULL-region events of ``silver`` (unknown, or without a location), most events first."""
-    return top_null_region_users(null_region_counts(silver))

@@ -241,15 +241,14 @@ class PipelineRun:
     def data_quality(self) -> dict[str, DataFrame | str]:
         """The users whose events have no region (customer unknown or without a location), if gold ran.
 
-        After a run with nothing new, the answer is the printed text the last run stored.
+        Read from the counts gold keeps (``_system.null_region_users``), not from all of silver. After a
+        run with nothing new, the answer is the printed text the last run stored.
         """
         if not self.wants("gold"):
             return {}
         if self.skipped:
             return self.skipped.answers.get("data_quality", {})
-        counts = read_table(
-            self.spark, self.config, names.NULL_REGION_USERS
-        )  # kept by gold, not all of silver
+        counts = read_table(self.spark, self.config, names.NULL_REGION_USERS)
         title = "Top 10 users whose events have no region (unknown or no location)"
         return self._answered("data_quality", {title: top_null_region_users(counts).limit(10)})
 
