@@ -18,7 +18,9 @@ Yardsticks on the same landing files, each its own process timed the same way:
 whole processes measured in one run are the figures to compare; each prints with its target.
 
 ``--incremental`` then lands 1% more events in new files and times ``python ELT.py`` on the same
-lakehouse, then a run with nothing new, then a run with one new event (its Spark jobs).
+lakehouse, then a run with nothing new, then a run with one new event (its Spark jobs); and the
+plain job (a) over the dimensions and the +1% files only: what Spark needs for that data, with no
+history to deduplicate against or merge into.
 ``--connect`` times the same series through a warm Spark Connect server after one untimed run.
 """
 
@@ -48,6 +50,7 @@ from elt_runs import (
     incremental_series,
     landing_zone,
     measure_elt,
+    new_files_landing,
     run_duckdb,
     run_plain_job,
     run_spark_floor,
@@ -111,9 +114,13 @@ def run_benchmark(
 
         series = incremental_series(lakehouse, settings, measure)
         silver_size_mib = silver_mib(lakehouse)
-        lines += incremental_lines(cold, series, silver_size_mib)
+        # What Spark alone needs for the +1%: the plain job over the dimensions and the new files only.
+        subset = new_files_landing(workdir, lakehouse, series.new_files)
+        plain_new = run_plain_job(workdir, subset, "plain job (a), new files only", "plain-new")
+        lines += incremental_lines(cold, series, silver_size_mib, plain_new)
         targets += incremental_targets(cold, series, floor)
         result |= series_json(series, floor, plain) | {"silver_mib": silver_size_mib}
+        result["plain_new_files"] = run_json(plain_new)
         result["incremental_ratio"] = series.plus_one.seconds / cold.seconds
     if args.connect:
         connect = run_connect(workdir, landing, settings)

@@ -128,13 +128,18 @@ def cold_lines(
     ]
 
 
-def incremental_lines(cold: ProcessRun, series: IncrementalRuns, silver_size_mib: float) -> list[str]:
-    """The incremental runs by part, each as a whole process, and silver's size on disk."""
+def incremental_lines(
+    cold: ProcessRun, series: IncrementalRuns, silver_size_mib: float, plain_new: ProcessRun
+) -> list[str]:
+    """The incremental runs by part, each as a whole process, the plain job on the new files, silver's size."""
+    plus_one = series.plus_one
     return [
-        *timing_lines(f"incremental run (+1%: {series.new_events:,} new events), by part", series.plus_one),
+        *timing_lines(f"incremental run (+1%: {series.new_events:,} new events), by part", plus_one),
         *timing_lines("run with nothing new, by part", series.nothing_new),
-        *(run_line(run) for run in (series.plus_one, series.nothing_new, series.one_event)),
-        f"ratio incremental / cold run: {series.plus_one.cpu_seconds / cold.cpu_seconds:.2f} CPU time",
+        *(run_line(run) for run in (plus_one, series.nothing_new, series.one_event, plain_new)),
+        f"ratio incremental / cold run: {plus_one.cpu_seconds / cold.cpu_seconds:.2f} CPU time",
+        f"plain job (a) on the +1% files only, as a fraction of the cold run: {plain_new.seconds / cold.seconds:.2f}; "
+        f"the +1% run / that: {plus_one.seconds / plain_new.seconds:.2f}x",
         f"silver table on disk after the runs (the duplicate lookup's input): {silver_size_mib:.1f} MiB",
     ]
 

@@ -110,11 +110,13 @@ def run_duckdb(workdir: Path, landing: Path) -> ProcessRun:
     return duck
 
 
-def run_plain_job(workdir: Path, landing: Path) -> ProcessRun:
+def run_plain_job(
+    workdir: Path, landing: Path, name: str = "plain job (a)", tag: str = "plain"
+) -> ProcessRun:
     """Yardstick (a): the plain PySpark batch medallion on the same files, into a lakehouse of its own."""
-    command = python_script("plain_medallion.py", landing, workdir / "plain-lakehouse")
+    command = python_script("plain_medallion.py", landing, workdir / f"{tag}-lakehouse")
     plain = measure_spark(
-        "plain job (a)", command, workdir / "plain.log", dict(os.environ), workdir / "event-logs" / "plain"
+        name, command, workdir / f"{tag}.log", dict(os.environ), workdir / "event-logs" / tag
     )
     plain.timings = last_json_line(plain)
     return plain
@@ -149,6 +151,7 @@ class IncrementalRuns:
     plus_one: ProcessRun
     nothing_new: ProcessRun
     one_event: ProcessRun
+    new_files: list[Path]  # the event files the +1% landed
 
 
 def incremental_series(
@@ -164,9 +167,27 @@ def incremental_series(
     runs' names and ``prefix`` starts their log files' names.
     """
     new_events = max(1, settings.events // 100)
+    events_folder = Config(lakehouse=lakehouse).events_landing
+    before = set(events_folder.rglob("*"))
     land_events(lakehouse, settings, new_events)
+    new_files = sorted(path for path in set(events_folder.rglob("*")) - before if path.is_file())
     plus_one = measure(f"python ELT.py{label} (+1%)", f"{prefix}-incremental.log")
     nothing_new = measure(f"python ELT.py{label} (nothing new)", f"{prefix}-noop.log")
     land_events(lakehouse, settings, 1)
     one_event = measure(f"python ELT.py{label} (1 new event)", f"{prefix}-one-event.log")
-    return IncrementalRuns(new_events, plus_one, nothing_new, one_event)
+    return IncrementalRuns(new_events, plus_one, nothing_new, one_event, new_files)
+
+
+def new_files_landing(workdir: Path, lakehouse: Path, new_files: list[Path]) -> Path:
+    """A landing zone of the dimensions and only the event files in ``new_files`` (linked)."""
+    subset = workdir / "new-files-landing"
+    config, subset_config = Config(lakehouse=lakehouse), Config(lakehouse=subset)
+    for folder in (config.customers_landing, config.products_landing):
+        link_tree(
+            folder, subset_config.volumes_root / LANDING / folder.relative_to(config.volumes_root / LANDING)
+        )
+    for path in new_files:
+        target = subset_config.events_landing / path.relative_to(config.events_landing)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(path, target)
+    return subset_config.volumes_root / LANDING

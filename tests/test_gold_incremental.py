@@ -12,9 +12,14 @@ from tests.test_gold import EVENTS, SILVER_DDL, silver_row
 from zenith.lakehouse import config as names
 from zenith.lakehouse import tables
 from zenith.lakehouse.setup import setup_environment
-from zenith.pipeline import gold
+from zenith.pipeline import gold_writes
 from zenith.pipeline.data_quality import null_region_counts
-from zenith.pipeline.gold import customer_purchase_summary, daily_product_performance, run_gold
+from zenith.pipeline.gold import (
+    customer_purchase_summary,
+    daily_product_performance,
+    run_gold,
+    summary_from_state,
+)
 
 DAY_1 = [e for e in EVENTS if e[1].startswith("2024-03-01")]
 DAY_2 = [e for e in EVENTS if e[1].startswith("2024-03-02")]
@@ -48,6 +53,27 @@ def version(spark, config, table) -> int:
     return spark.sql(f"DESCRIBE HISTORY {config.table_name(table)}").agg({"version": "max"}).first()[0]
 
 
+def run_gold_killed_after(spark, config, monkeypatch, writer: str, last) -> list[tuple]:
+    """Run gold with ``gold_writes.<writer>`` dying just after the call ``last(*args)`` picks, as a kill then would.
+
+    Returns each call's arguments.
+    """
+    real = getattr(gold_writes, writer)
+    calls = []
+
+    def write_then_die(*args):
+        calls.append(args)
+        real(*args)
+        if last(*args):
+            raise RuntimeError(f"killed after {writer}")
+
+    monkeypatch.setattr(gold_writes, writer, write_then_die)
+    with pytest.raises((PySparkException, RuntimeError)):
+        run_gold(spark, config, log=lambda _: None)
+    monkeypatch.setattr(gold_writes, writer, real)
+    return calls
+
+
 @pytest.fixture
 def gold_on_day_1(spark, lakehouse_config):
     setup_environment(spark, lakehouse_config)
@@ -65,6 +91,25 @@ def test_new_date_is_added_and_equals_a_full_recompute(spark, gold_on_day_1):
     assert_gold_equals_full_recompute(spark, gold_on_day_1)
     no_region = tables.read_table(spark, gold_on_day_1, names.NULL_REGION_USERS).select("user_id", "events")
     assert [tuple(row) for row in no_region.collect()] == [(3, 7)]  # user 3 is not a customer
+
+
+def test_a_kill_in_a_new_golds_first_batch_is_replayed_without_counting_twice(
+    spark, lakehouse_config, monkeypatch
+):
+    """The first batch appends (its tables are empty); a replay's appends are skipped by Delta's txn ids."""
+    setup_environment(spark, lakehouse_config)
+    append_silver(spark, lakehouse_config, DAY_1 + DAY_2 + DAY_3)
+    calls = run_gold_killed_after(
+        spark, lakehouse_config, monkeypatch, "append_once", lambda *args: args[2] == "state"
+    )
+
+    run_gold(spark, lakehouse_config, log=lambda _: None)
+
+    assert [(key, batch) for _, _, key, batch in calls] == [("performance", 0), ("state", 0)]
+    assert_gold_equals_full_recompute(spark, lakehouse_config)
+    state = tables.read_table(spark, lakehouse_config, names.GOLD_CUSTOMER_STATE)  # each customer once
+    silver = tables.read_table(spark, lakehouse_config, names.SILVER_ACTIVITY)
+    assert_exact(state.transform(summary_from_state), customer_purchase_summary(silver))
 
 
 def test_late_event_for_an_old_date_recomputes_that_date(spark, gold_on_day_1):
@@ -114,22 +159,10 @@ def test_untouched_dates_are_never_read_from_silver(spark, gold_on_day_1):
 
 def test_a_kill_after_the_state_merge_is_replayed_without_counting_twice(spark, gold_on_day_1, monkeypatch):
     append_silver(spark, gold_on_day_1, DAY_2 + DAY_3)
-    real_merge = gold._merge
     state = gold_on_day_1.table_name(names.GOLD_CUSTOMER_STATE)
-    calls = []
-
-    def merge_then_die(changes, target, statement):
-        calls.append(target)
-        real_merge(changes, target, statement)
-        if target == state:
-            raise RuntimeError("killed after the state merge")
-
-    monkeypatch.setattr(gold, "_merge", merge_then_die)
-    with pytest.raises((PySparkException, RuntimeError)):
-        run_gold(spark, gold_on_day_1, log=lambda _: None)
-    monkeypatch.setattr(gold, "_merge", real_merge)
+    calls = run_gold_killed_after(spark, gold_on_day_1, monkeypatch, "merge", lambda *args: args[1] == state)
 
     run_gold(spark, gold_on_day_1, log=lambda _: None)
 
-    assert calls == [state]
+    assert [target for _, target, _, _ in calls] == [state]
     assert_gold_equals_full_recompute(spark, gold_on_day_1)

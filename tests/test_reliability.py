@@ -26,9 +26,10 @@ from tests.reliability import (
     views,
 )
 from zenith.lakehouse import config as names
+from zenith.lakehouse import tables
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.run_lock import LOCK_FILE
-from zenith.lakehouse.tables import read_table, table_exists
+from zenith.lakehouse.tables import created_empty, read_table, table_exists
 
 
 def desk_view(event_id: str, at: str) -> tuple:
@@ -136,8 +137,9 @@ def test_a_file_changed_in_place_is_warned_about_or_fails_as_chosen(spark, confi
     [
         (names.BRONZE_EVENTS, ("bronze",), "--full-refresh --layers bronze,silver,gold"),
         (names.SILVER_ACTIVITY, ("silver",), "--full-refresh --layers silver,gold"),
+        (names.GOLD_PRODUCT_PERFORMANCE, ("gold",), "--full-refresh --layers gold"),
     ],
-    ids=["bronze", "silver"],
+    ids=["bronze", "silver", "gold"],
 )
 def test_a_lost_checkpoint_with_rows_in_the_table_stops_with_the_fix(spark, config, table, layers, fix):
     write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
@@ -157,6 +159,18 @@ def test_a_lost_checkpoint_with_rows_in_the_table_stops_with_the_fix(spark, conf
     assert silver_rows(spark, config) == [desk_view("e1", "2026-03-01T10:00:00")]
     assert quarantine_rows(spark, config) == []
     assert gold_rows(spark, config) == [views(10, 1)]
+
+
+def test_only_a_table_whose_one_commit_added_no_data_is_known_empty_without_a_spark_job(spark, config):
+    schema = "user_id INT, events BIGINT, last_gold_batch BIGINT"
+    tables.ensure_table(spark.createDataFrame([], schema), config, names.NULL_REGION_USERS)
+    assert created_empty(config, names.NULL_REGION_USERS)
+    tables.append_table(spark.createDataFrame([(1, 2, 0)], schema), config, names.NULL_REGION_USERS)
+    assert not created_empty(config, names.NULL_REGION_USERS)
+    first_commit_with_rows = config.table_path(names.RUN_METRICS)
+    spark.createDataFrame([(1, 2, 0)], schema).write.format("delta").save(str(first_commit_with_rows))
+    assert not created_empty(config, names.RUN_METRICS)
+    assert not created_empty(config, names.SILVER_BATCHES)  # no table at all
 
 
 # 5 -------------------------------------------------------------------------------------------

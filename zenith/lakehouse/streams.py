@@ -14,7 +14,7 @@ from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
 from zenith.lakehouse.config import LAYER_OF_SCHEMA, LAYERS, Config, Table
 from zenith.lakehouse.errors import ZenithError, storage_errors
-from zenith.lakehouse.tables import ensure_table, path_option, read_table, table_exists
+from zenith.lakehouse.tables import created_empty, ensure_table, path_option, read_table, table_exists
 
 # A query keeps this many micro-batch progress reports; the run's metrics are read from them.
 RECENT_PROGRESS_CONF = "spark.sql.streaming.numRecentProgressUpdates"
@@ -37,7 +37,7 @@ def require_checkpoint(spark: SparkSession, config: Config, table: Table, *also:
     """
     if has_checkpoint(config, table):
         return
-    written = [t for t in (table, *also) if table_exists(spark, config, t)]
+    written = [t for t in (table, *also) if table_exists(spark, config, t) and not created_empty(config, t)]
     if any(read_table(spark, config, t).take(1) for t in written):
         layer = LAYER_OF_SCHEMA[table.schema]
         rebuild = ",".join(LAYERS[LAYERS.index(layer) : LAYERS.index("gold") + 1])

@@ -8,6 +8,7 @@ created empty with them, so they hold from its first row.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Sequence
@@ -42,6 +43,22 @@ def has_committed_version(path: Path) -> bool:
     """
     log = path / "_delta_log"
     return log.is_dir() and any(_VERSION_FILE.fullmatch(entry.name) for entry in log.iterdir())
+
+
+def created_empty(config: Config, table: Table) -> bool:
+    """True for a local table whose only commit created it without data: known empty with no Spark job.
+
+    Its ``_delta_log`` holds the first version only, and that commit adds no data file.
+    """
+    path = config.table_path(table)
+    log = path / "_delta_log" if path is not None else None
+    if log is None or not log.is_dir():
+        return False
+    versions = [entry.name for entry in log.iterdir() if _VERSION_FILE.fullmatch(entry.name)]
+    if versions != [f"{0:020}.json"]:
+        return False
+    with (log / versions[0]).open(encoding="utf-8") as commit:
+        return not any("add" in json.loads(action) for action in commit if action.strip())
 
 
 def table_exists(spark: SparkSession, config: Config, table: Table) -> bool:

@@ -19,8 +19,8 @@ from pyspark.sql import functions as F
 from zenith.lakehouse import config as names
 from zenith.lakehouse import tables
 from zenith.lakehouse.config import Config
-from zenith.lakehouse.streams import write_batches_available_now
-from zenith.pipeline import data_quality
+from zenith.lakehouse.streams import require_checkpoint, txn_app_id, write_batches_available_now
+from zenith.pipeline import data_quality, gold_writes
 from zenith.pipeline.data_quality import NULL_REGION_MERGE, null_region_counts, with_batch
 
 # Silver prices are DECIMAL(10,2); Spark sums them into DECIMAL(20,2), which keeps the cents exact.
@@ -130,11 +130,6 @@ def customer_purchase_summary(silver: DataFrame) -> DataFrame:
 
 
 # --- Incremental refresh ------------------------------------------------------------------------
-def dates_condition(dates: list) -> str:
-    """A ``replaceWhere`` predicate selecting exactly ``dates`` of ``event_date``."""
-    return "event_date IN (" + ", ".join(f"DATE'{day.isoformat()}'" for day in sorted(dates)) + ")"
-
-
 STATE_MERGE = """
 MERGE INTO {target} AS s USING {changes} AS c
 ON s.user_id = c.user_id AND s.region <=> c.region
@@ -154,31 +149,15 @@ WHEN NOT MATCHED THEN INSERT *
 """
 
 
-def gold_targets(config: Config) -> dict[str, str | None]:
-    """The names (and, locally, the product-performance path) a gold batch reads and writes.
-
-    Plain strings, so the batch function needs nothing of this package's but this module, which
-    it carries with it (pickled by value) to a Spark Connect server's Python.
-    """
-    performance_path = config.table_path(names.GOLD_PRODUCT_PERFORMANCE)
-    return {
-        "silver": config.table_name(names.SILVER_ACTIVITY),
-        "performance": config.table_name(names.GOLD_PRODUCT_PERFORMANCE),
-        "performance_path": str(performance_path) if performance_path is not None else None,
-        "state": config.table_name(names.GOLD_CUSTOMER_STATE),
-        "summary": config.table_name(names.GOLD_CUSTOMER_SUMMARY),
-        "null_region": config.table_name(names.NULL_REGION_USERS),
-    }
-
-
 def refresh_gold_batch(targets: dict[str, str | None]) -> Callable[[DataFrame, int], None]:
-    """The ``foreachBatch`` function that folds one batch of new silver rows into both gold tables.
+    """The ``foreachBatch`` function that folds one batch of new silver rows into the gold tables.
 
-    Every step can run twice with the same result, so a batch replayed after a kill is harmless:
-    the touched dates are recomputed from silver (read with data skipping on ``event_date``) and
-    replace those dates; the customer state merges each batch at most once (``last_gold_batch``);
-    the visible summary takes the merged state rows of the touched customers as they are; the
-    users without a region add their counts at most once (``data_quality``).
+    The touched dates are recomputed from silver (read with data skipping on ``event_date``) and
+    replace those dates; the touched customers' state rows take the batch's sums, counts and sketches,
+    and the visible summary takes those state rows as they are; the users without a region add their
+    counts. The first batch of a new gold (a new lakehouse or a full refresh: the checkpoint check
+    makes sure its tables are empty then) has nothing to replace or merge with, so it appends. Each
+    write happens once per batch (``gold_writes``), so a batch replayed after a kill is harmless.
     """
 
     def refresh(new_rows: DataFrame, batch_id: int) -> None:
@@ -187,50 +166,35 @@ def refresh_gold_batch(targets: dict[str, str | None]) -> Callable[[DataFrame, i
         by_date = new_rows.groupBy("event_date").agg(F.count_if(F.col("region").isNull()).alias("no_region"))
         days = by_date.collect()  # the dates to recompute, and whether any row lacks a region
         dates = [day.event_date for day in days]
+        first = batch_id == 0  # a new gold: empty tables, nothing to replace or merge with
         if dates:
             silver = spark.read.table(targets["silver"])
             touched = silver.where(F.col("event_date").isin(dates)).transform(daily_product_performance())
-            _replace_dates(touched, targets, dates)
             changes = new_rows.transform(customer_purchase_state).withColumn(
                 "last_gold_batch", F.lit(batch_id).cast("bigint")
             )
-            _merge(changes, targets["state"], STATE_MERGE)
-            state = spark.read.table(targets["state"])
-            keys = changes.select("user_id", "region")
-            visible = state.join(keys, on=_same_customer(state, keys), how="left_semi").transform(
-                summary_from_state
-            )
-            _merge(visible, targets["summary"], SUMMARY_MERGE)
+            if first:
+                gold_writes.append_once(touched, targets, "performance", batch_id)
+                gold_writes.append_once(changes, targets, "state", batch_id)
+                gold_writes.append_once(changes.transform(summary_from_state), targets, "summary", batch_id)
+            else:
+                gold_writes.replace_dates(touched, targets, dates)
+                gold_writes.merge(changes, targets["state"], STATE_MERGE, MONEY)
+                state = spark.read.table(targets["state"])
+                keys = changes.select("user_id", "region")
+                visible = state.join(keys, on=gold_writes.same_customer(state, keys), how="left_semi")
+                gold_writes.merge(
+                    visible.transform(summary_from_state), targets["summary"], SUMMARY_MERGE, MONEY
+                )
         if any(day.no_region for day in days):
             counts = with_batch(new_rows.transform(null_region_counts), batch_id)
-            _merge(counts, targets["null_region"], NULL_REGION_MERGE)
+            if first:
+                gold_writes.append_once(counts, targets, "null_region", batch_id)
+            else:
+                gold_writes.merge(counts, targets["null_region"], NULL_REGION_MERGE, MONEY)
         new_rows.unpersist()
 
     return refresh
-
-
-def _replace_dates(performance: DataFrame, targets: dict[str, str | None], dates: list) -> None:
-    """Replace those dates of the product-performance table with ``performance`` in one commit."""
-    writer = (
-        performance.write.format("delta").mode("overwrite").option("replaceWhere", dates_condition(dates))
-    )
-    if targets["performance_path"]:  # local tables are written by path (see tables._save)
-        writer.save(targets["performance_path"])
-    else:
-        writer.saveAsTable(targets["performance"])
-
-
-def _merge(changes: DataFrame, target: str, statement: str) -> None:
-    """Run ``statement`` (a MERGE of ``{changes}`` into ``{target}``) with ``changes`` as its source."""
-    view = "zenith_gold_changes"
-    changes.createOrReplaceTempView(view)
-    changes.sparkSession.sql(statement.format(target=target, changes=view, money=MONEY))
-    changes.sparkSession.catalog.dropTempView(view)
-
-
-def _same_customer(left: DataFrame, right: DataFrame) -> Column:
-    """Same user and same region, where a NULL region equals a NULL region."""
-    return (left["user_id"] == right["user_id"]) & left["region"].eqNullSafe(right["region"])
 
 
 @dataclass(frozen=True)
@@ -261,15 +225,18 @@ def run_gold(spark: SparkSession, config: Config, log: Callable[[str], object] =
     started = time.monotonic()
     timings = {}
     create_gold_tables(spark, config)
-    for module in (sys.modules[__name__], data_quality):
+    # A first batch appends to every gold table: none may have rows without the stream's checkpoint.
+    require_checkpoint(spark, config, *gold_writes.WRITTEN.values())
+    for module in (sys.modules[__name__], gold_writes, data_quality):
         cloudpickle.register_pickle_by_value(module)
+    targets = gold_writes.gold_targets(config, txn_app_id(config, names.GOLD_PRODUCT_PERFORMANCE))
     new_silver = spark.readStream.table(config.table_name(names.SILVER_ACTIVITY))
     query = write_batches_available_now(
         new_silver,
         config,
         names.GOLD_PRODUCT_PERFORMANCE,
         "gold_refresh",
-        refresh_gold_batch(gold_targets(config)),
+        refresh_gold_batch(targets),
     )
     rows_in = sum(progress.numInputRows for progress in query.recentProgress)
     timings["refresh"] = time.monotonic() - started

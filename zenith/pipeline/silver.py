@@ -29,12 +29,13 @@ from zenith.pipeline import quarantine, regions
 from zenith.pipeline import silver_batch as silver_batch_module
 from zenith.pipeline.quarantine import REASONS, for_quarantine, with_quarantine_reason
 from zenith.pipeline.regions import categorize_region
-from zenith.pipeline.silver_batch import DUPLICATE, SILVER, Router, batch_totals, silver_batch
+from zenith.pipeline.silver_batch import COUNTS, DUPLICATE, SILVER, Router, batch_totals, silver_batch
 
 WATERMARK_MINUTES = 3
 # What silver's batch function needs besides this module, shipped by value to a Connect server's Python.
 SHIPPED_MODULES = (quarantine, silver_batch_module, regions, tables, catalog_docs, names, errors)
 PRICE_TYPE = "decimal(10,2)"
+CONFLICT_KEYS = ("product_id", "customer_id")
 
 
 # --- Transformations --------------------------------------------------------------------------
@@ -55,14 +56,14 @@ def keep_newest(key: str) -> Callable[[DataFrame], DataFrame]:
     return pick
 
 
-def count_conflicts(rows: DataFrame, key: str, values: Sequence[str]) -> int:
-    """The number of ``key`` values that appear with more than one set of ``values``."""
+def conflicting_keys(rows: DataFrame, key: str, values: Sequence[str]) -> DataFrame:
+    """One row (``metric``, ``value``): how many ``key`` values appear with more than one set of ``values``."""
     variants = (
         rows.where(F.col(key).isNotNull())
         .groupBy(key)
         .agg(F.count_distinct(F.struct(*values)).alias("variants"))
     )
-    return variants.where(F.col("variants") > 1).count()
+    return variants.agg(F.lit(key).alias("metric"), F.count_if(F.col("variants") > 1).alias("value"))
 
 
 def product_dimension(products: DataFrame) -> DataFrame:
@@ -237,18 +238,10 @@ def ensure_quarantine(spark: SparkSession, config: Config, run_id: str) -> None:
     tables.ensure_table(empty.transform(for_quarantine(run_id)), config, names.SILVER_QUARANTINE)
 
 
-def dimension_conflicts(
-    products: DataFrame, customers: DataFrame, log: Callable[[str], None]
-) -> dict[str, int]:
-    """Count (and report) the product and customer ids whose landed rows disagree."""
-    conflicts = {
-        "product_id": count_conflicts(products, "product_id", ("product_name", "category", "price")),
-        "customer_id": count_conflicts(customers, "customer_id", ("location",)),
-    }
-    for key, n in conflicts.items():
-        if n:
-            log(f"silver  warning: {n} {key}(s) have conflicting rows; used the last row of the newest file")
-    return conflicts
+def dimension_conflicts(products: DataFrame, customers: DataFrame) -> DataFrame:
+    """Rows (``metric``, ``value``): the product and the customer ids whose landed rows disagree."""
+    products = conflicting_keys(products, "product_id", ("product_name", "category", "price"))
+    return products.unionByName(conflicting_keys(customers, "customer_id", ("location",)))
 
 
 def run_silver(
@@ -272,12 +265,19 @@ def run_silver(
     )
     streamed_at = time.monotonic()
     batch_ids = [progress.batchId for progress in query.recentProgress if progress.numInputRows]
-    totals = batch_totals(spark, config, app_id, batch_ids)
-    conflicts = {"product_id": 0, "customer_id": 0}
-    if batch_ids:  # the dimensions matter only to a run that used them
+    totals = dict.fromkeys((*COUNTS, *CONFLICT_KEYS), 0)
+    if batch_ids:  # the batches' counts and, as they were used, the dimensions' conflicts: one Spark job
         products = read_table(spark, config, names.BRONZE_PRODUCTS)
         customers = read_table(spark, config, names.BRONZE_CUSTOMERS)
-        conflicts = dimension_conflicts(products, customers, log)
+        counts = batch_totals(spark, config, app_id, batch_ids).unionByName(
+            dimension_conflicts(products, customers)
+        )
+        totals |= {metric: int(value or 0) for metric, value in counts.collect()}
+    conflicts = {key: totals[key] for key in CONFLICT_KEYS}
+    for key in [key for key, n in conflicts.items() if n]:
+        log(
+            f"silver  warning: {conflicts[key]} {key}(s) have conflicting rows; used the last row of the newest file"
+        )
     report = SilverReport(
         rows_read=totals["rows_read"],
         quarantined={reason: totals[reason] for reason in REASONS},

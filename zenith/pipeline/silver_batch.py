@@ -60,13 +60,18 @@ def seen_ids(silver: DataFrame, batch: DataFrame, since: dt.datetime) -> DataFra
     return others.groupBy("event_id").agg(F.max("ingestion_timestamp").alias("seen_at"))
 
 
-def previous_watermark(spark: SparkSession, config: Config, app_id: str, batch_id: int) -> dt.datetime | None:
-    """The newest trusted event time of this stream's batches before ``batch_id`` (None if none)."""
-    if not table_exists(spark, config, names.SILVER_BATCHES):
-        return None
-    batches = read_table(spark, config, names.SILVER_BATCHES)
-    earlier = batches.where((F.col("app_id") == app_id) & (F.col("batch_id") < batch_id))
-    return earlier.agg(F.max("max_event_dt")).first()[0]
+def batch_edges(spark: SparkSession, config: Config, app_id: str, batch: DataFrame, batch_id: int) -> dict:
+    """``first_ingested``: the batch's earliest ingestion time (None for an empty batch); ``watermark``:
+    the newest trusted event time of this stream's batches before ``batch_id`` (None if none). One job.
+    """
+    edges = batch.agg(F.lit("first_ingested").alias("edge"), F.min("ingestion_timestamp").alias("at"))
+    if table_exists(spark, config, names.SILVER_BATCHES):
+        batches = read_table(spark, config, names.SILVER_BATCHES)
+        earlier = batches.where((F.col("app_id") == app_id) & (F.col("batch_id") < batch_id))
+        edges = edges.unionByName(
+            earlier.agg(F.lit("watermark").alias("edge"), F.max("max_event_dt").alias("at"))
+        )
+    return {"watermark": None} | dict(edges.collect())
 
 
 def silver_batch(
@@ -82,11 +87,11 @@ def silver_batch(
     def write(batch: DataFrame, batch_id: int) -> None:
         spark = batch.sparkSession
         batch = batch.persist()
-        first_ingested = batch.agg(F.min("ingestion_timestamp")).first()[0]
+        edges = batch_edges(spark, config, app_id, batch, batch_id)
+        first_ingested, watermark = edges["first_ingested"], edges["watermark"]
         if first_ingested is None:  # an empty batch: nothing to route, nothing to commit
             batch.unpersist()
             return
-        watermark = previous_watermark(spark, config, app_id, batch_id)
         seen = spark.createDataFrame([], "event_id STRING, seen_at TIMESTAMP")
         if table_exists(spark, config, names.SILVER_ACTIVITY):
             silver = read_table(spark, config, names.SILVER_ACTIVITY)
@@ -130,13 +135,10 @@ BATCHES_SCHEMA = (
 )
 
 
-def batch_totals(spark: SparkSession, config: Config, app_id: str, batch_ids: list[int]) -> dict[str, int]:
-    """The counts of these batches of the stream, summed (every count 0 when there are none)."""
-    totals = dict.fromkeys(COUNTS, 0)
-    if not batch_ids or not table_exists(spark, config, names.SILVER_BATCHES):
-        return totals
+def batch_totals(spark: SparkSession, config: Config, app_id: str, batch_ids: list[int]) -> DataFrame:
+    """Rows (``metric``, ``value``): each count of these batches of the stream, summed (NULL if none)."""
     batches = read_table(spark, config, names.SILVER_BATCHES).where(
         (F.col("app_id") == app_id) & F.col("batch_id").isin(batch_ids)
     )
-    row = batches.agg(*[F.sum(name).alias(name) for name in COUNTS]).first()
-    return {name: int(row[name] or 0) for name in COUNTS}
+    sums = batches.agg(*[F.sum(name).alias(name) for name in COUNTS])
+    return sums.unpivot([], list(COUNTS), "metric", "value")
