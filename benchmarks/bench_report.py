@@ -119,7 +119,7 @@ def cold_lines(
         f"  {'peak RSS (process tree, PSS)':<44} {elt.peak_rss_mib:>8.0f} MiB",
         f"  {'Spark jobs (event log)':<44} {elt.jobs:>8}",
         f"{run_line(duck)}, rows {duck.timings}",
-        f"{run_line(plain)}, rows {plain.timings}",
+        f"{run_line(plain)}, rows and seconds by step {plain.timings}",
         f"{run_line(floor)}, rows {floor.timings}",
         f"ratio ELT.py / DuckDB (whole processes): {elt.seconds / duck.seconds:.1f}x wall time, "
         f"{elt.cpu_seconds / duck.cpu_seconds:.1f}x CPU time",

@@ -7,7 +7,7 @@ rows that are not corrupt and have an id and a parsable time, drops re-sent ``ev
 products (inner; the last row of the newest file wins) and customers (left) and adds the region,
 partitioned by ``event_date``; gold is the daily product performance with its revenue rank and the
 customer purchase summary. Every table is a Delta table under ``OUT``; the process prints one JSON
-line of row counts. No streaming, no checkpoints, no accounting, no quarantine table.
+line of row counts and each step's seconds. No streaming, no checkpoints, no accounting, no quarantine table.
 
 It starts Spark with the pipeline's own builder (``local_builder``): the same engine and settings.
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
@@ -161,12 +162,19 @@ def gold(spark: SparkSession, out: Path) -> None:
 
 def main(landing: Path, out: Path) -> int:
     spark = local_builder("zenith-plain-medallion").getOrCreate()
-    bronze(spark, landing, out)
-    silver(spark, out)
-    gold(spark, out)
+    steps = {
+        "bronze": lambda: bronze(spark, landing, out),
+        "silver": lambda: silver(spark, out),
+        "gold": lambda: gold(spark, out),
+    }
+    seconds = {}
+    for name, step in steps.items():
+        started = time.monotonic()
+        step()
+        seconds[f"{name} s"] = round(time.monotonic() - started, 1)
     tables = ("silver/activity", "gold/product_performance", "gold/customer_summary")
     counts = {table: spark.read.format("delta").load(str(out / table)).count() for table in tables}
-    print(json.dumps(counts))
+    print(json.dumps(counts | seconds))
     spark.stop()
     return 0
 

@@ -168,8 +168,14 @@ def refresh_gold_batch(targets: dict[str, str | None]) -> Callable[[DataFrame, i
         dates = [day.event_date for day in days]
         first = batch_id == 0  # a new gold: empty tables, nothing to replace or merge with
         if dates:
-            silver = spark.read.table(targets["silver"])
-            touched = silver.where(F.col("event_date").isin(dates)).transform(daily_product_performance())
+            # A new gold's first batch reads silver from its start: it holds every row of its dates
+            # but those a later batch brings, and that batch recomputes those dates from silver.
+            silver = (
+                new_rows
+                if first
+                else spark.read.table(targets["silver"]).where(F.col("event_date").isin(dates))
+            )
+            touched = silver.transform(daily_product_performance())
             changes = new_rows.transform(customer_purchase_state).withColumn(
                 "last_gold_batch", F.lit(batch_id).cast("bigint")
             )
