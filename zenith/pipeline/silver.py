@@ -274,10 +274,9 @@ def run_silver(
         )
         totals |= {metric: int(value or 0) for metric, value in counts.collect()}
     conflicts = {key: totals[key] for key in CONFLICT_KEYS}
-    for key in [key for key, n in conflicts.items() if n]:
-        log(
-            f"silver  warning: {conflicts[key]} {key}(s) have conflicting rows; used the last row of the newest file"
-        )
+    for key, n in conflicts.items():
+        if n:
+            log(f"silver  warning: {n} {key}(s) have conflicting rows; used the last row of the newest file")
     report = SilverReport(
         rows_read=totals["rows_read"],
         quarantined={reason: totals[reason] for reason in REASONS},
