@@ -12,19 +12,17 @@ from pathlib import Path
 import pytest
 
 from zenith.lakehouse import config as names
-from zenith.lakehouse import runtime
+from zenith.lakehouse import jars as delta_jar_cache
 from zenith.lakehouse.errors import ZenithError
-from zenith.lakehouse.runtime import (
-    FETCH_ATTEMPTS,
-    cached_delta_jars,
-    check_java,
-    delta_jars,
-    java_major_version,
-)
+from zenith.lakehouse.jars import FETCH_ATTEMPTS, cached_delta_jars, delta_jars
+from zenith.lakehouse.runtime import check_java, java_major_version
 from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import overwrite_table
 
 DELTA = version("delta-spark")
+SPARK = ".".join(version("pyspark").split(".")[:2])
+DELTA_SPARK_JAR = f"io.delta_delta-spark_{SPARK}_2.13-{DELTA}.jar"
+RELEASE = f"delta-spark_{SPARK}_2.13-{DELTA}"  # the cache's folder for the installed Delta release
 
 
 def fake_jdk(root: Path, version_line: str) -> Path:
@@ -87,10 +85,11 @@ def test_java_17_passes_the_check(tmp_path, monkeypatch):
     check_java()
 
 
-def jar_cache(root: Path, *jar_names: str) -> Path:
-    (root / "jars").mkdir(parents=True)
+def jar_cache(root: Path, *jar_names: str, folder: str = RELEASE) -> Path:
+    """A jar cache whose ``folder`` (the installed release's, unless named) holds these jars."""
+    (root / folder / "jars").mkdir(parents=True)
     for name in jar_names:
-        (root / "jars" / name).touch()
+        (root / folder / "jars" / name).touch()
     return root
 
 
@@ -99,31 +98,80 @@ def test_empty_jar_cache_means_the_jars_must_be_fetched(tmp_path):
 
 
 def test_cache_missing_delta_storage_means_the_jars_must_be_fetched(tmp_path):
-    cache = jar_cache(
-        tmp_path, f"io.delta_delta-spark_2.13-{DELTA}.jar", "org.antlr_antlr4-runtime-4.13.1.jar"
-    )
+    cache = jar_cache(tmp_path, DELTA_SPARK_JAR, "org.antlr_antlr4-runtime-4.13.1.jar")
 
     assert cached_delta_jars(cache) == []
 
 
-def test_full_cache_gives_the_jars_of_the_installed_delta_and_skips_other_delta_versions(tmp_path):
+def test_full_cache_gives_every_jar_of_the_installed_release_folder(tmp_path):
     cache = jar_cache(
         tmp_path,
-        f"io.delta_delta-spark_2.13-{DELTA}.jar",
+        DELTA_SPARK_JAR,
         f"io.delta_delta-storage-{DELTA}.jar",
-        "io.delta_delta-storage-0.0.1.jar",
         "org.antlr_antlr4-runtime-4.13.1.jar",
     )
-    jars = cache / "jars"
+    jars = cache / RELEASE / "jars"
 
     assert cached_delta_jars(cache) == [
-        str(jars / f"io.delta_delta-spark_2.13-{DELTA}.jar"),
+        str(jars / DELTA_SPARK_JAR),
         str(jars / f"io.delta_delta-storage-{DELTA}.jar"),
         str(jars / "org.antlr_antlr4-runtime-4.13.1.jar"),
     ]
 
 
-DELTA_JARS = (f"io.delta_delta-spark_2.13-{DELTA}.jar", f"io.delta_delta-storage-{DELTA}.jar")
+def test_jars_of_another_release_or_another_spark_are_not_used(tmp_path):
+    other_spark = DELTA_SPARK_JAR.replace(f"_{SPARK}_", "_9.9_")
+    jar_cache(
+        tmp_path, other_spark, f"io.delta_delta-storage-{DELTA}.jar", folder=RELEASE.replace(SPARK, "9.9")
+    )
+    # the flat jars/ folder of releases before 4.1 (Delta 4.0.1's resolve)
+    jar_cache(tmp_path, "io.delta_delta-spark_2.13-4.0.1.jar", "io.delta_delta-storage-4.0.1.jar", folder="")
+
+    assert cached_delta_jars(tmp_path) == []
+
+
+def installed(monkeypatch, **versions: str) -> None:
+    """Make the runtime see these package versions (``delta_spark=``, ``pyspark=``)."""
+    monkeypatch.setattr(delta_jar_cache, "version", lambda name: versions[name.replace("-", "_")])
+
+
+@pytest.mark.parametrize(
+    ("delta", "spark", "package"),
+    [
+        ("4.0.1", "4.0.1", "io.delta:delta-spark_2.13:4.0.1"),
+        ("4.4.0", "4.1.4", "io.delta:delta-spark_4.1_2.13:4.4.0"),
+        ("4.4.0", "4.2.0", "io.delta:delta-spark_4.2_2.13:4.4.0"),
+        ("4.1.0", "4.0.1", "io.delta:delta-spark_4.0_2.13:4.1.0"),
+    ],
+)
+def test_the_delta_package_names_the_spark_it_is_built_for_from_delta_4_1(monkeypatch, delta, spark, package):
+    installed(monkeypatch, delta_spark=delta, pyspark=spark)
+
+    assert delta_jar_cache.delta_package() == package
+
+
+def test_a_pyspark_that_delta_does_not_support_is_one_line_naming_both_versions(tmp_path, monkeypatch):
+    installed(monkeypatch, delta_spark="4.4.0", pyspark="4.3.0")
+    monkeypatch.setattr(
+        delta_jar_cache, "requires", lambda name: ["pyspark<=4.2.0,>=4.0.1", "importlib_metadata>=1.0.0"]
+    )
+    monkeypatch.setenv(delta_jar_cache.JARS_CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(delta_jar_cache, "_fetch_delta_jars", lambda cache: pytest.fail("must not fetch"))
+
+    with pytest.raises(ZenithError) as error:
+        delta_jars()
+
+    assert str(error.value) == (
+        "delta-spark 4.4.0 supports pyspark <=4.2.0,>=4.0.1 but pyspark 4.3.0 is installed: "
+        "install the versions pinned in constraints.txt (make install)"
+    )
+
+
+def test_the_installed_pyspark_and_delta_spark_match():
+    delta_jar_cache.check_delta_supports_spark()
+
+
+DELTA_JARS = (DELTA_SPARK_JAR, f"io.delta_delta-storage-{DELTA}.jar")
 
 
 def test_a_failed_download_is_tried_again_under_the_cache_lock(tmp_path, monkeypatch):
@@ -136,8 +184,8 @@ def test_a_failed_download_is_tried_again_under_the_cache_lock(tmp_path, monkeyp
         jar_cache(cache, *DELTA_JARS)
         return ""
 
-    monkeypatch.setenv(runtime.JARS_CACHE_ENV, str(tmp_path / "cache"))
-    monkeypatch.setattr(runtime, "_fetch_delta_jars", flaky_fetch)
+    monkeypatch.setenv(delta_jar_cache.JARS_CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(delta_jar_cache, "_fetch_delta_jars", flaky_fetch)
 
     jars = delta_jars()
 
@@ -148,8 +196,10 @@ def test_a_failed_download_is_tried_again_under_the_cache_lock(tmp_path, monkeyp
 
 def test_jars_that_cannot_be_fetched_are_a_one_line_error_with_the_reason(tmp_path, monkeypatch):
     attempts = []
-    monkeypatch.setenv(runtime.JARS_CACHE_ENV, str(tmp_path / "cache"))
-    monkeypatch.setattr(runtime, "_fetch_delta_jars", lambda cache: attempts.append(1) or "module not found")
+    monkeypatch.setenv(delta_jar_cache.JARS_CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(
+        delta_jar_cache, "_fetch_delta_jars", lambda cache: attempts.append(1) or "module not found"
+    )
 
     with pytest.raises(ZenithError) as error:
         delta_jars()
@@ -157,9 +207,11 @@ def test_jars_that_cannot_be_fetched_are_a_one_line_error_with_the_reason(tmp_pa
     assert len(attempts) == FETCH_ATTEMPTS
     message = str(error.value)
     assert "\n" not in message
-    assert message.startswith(f"cannot fetch io.delta:delta-spark_2.13:{DELTA} from Maven Central into ")
+    assert message.startswith(
+        f"cannot fetch io.delta:delta-spark_{SPARK}_2.13:{DELTA} from Maven Central into "
+    )
     assert "(module not found)" in message
-    assert runtime.JARS_CACHE_ENV in message
+    assert delta_jar_cache.JARS_CACHE_ENV in message
 
 
 def test_table_written_in_one_process_is_queryable_by_name_from_the_next(spark, lakehouse_config, tmp_path):

@@ -9,16 +9,12 @@ Nothing here touches ``sparkContext`` or the JVM, so every session shape gets th
 
 from __future__ import annotations
 
-import fcntl
-import glob
 import logging
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
-from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -33,15 +29,12 @@ from zenith.lakehouse.connect import (
     connect_session,
     remote_url,
     server_command,
-    server_environment,
-    spark_submit,
 )
 from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.jars import delta_jars
 from zenith.lakehouse.tables import has_committed_version, register_local_table
 
 MIN_JAVA = 17
-SCALA = "2.13"
-JARS_CACHE_ENV = "ZENITH_JARS_CACHE"
 
 # Settings for a 2-core laptop: few shuffle partitions, no UI, small broadcast of local files.
 # The JVM's heap and collector keep a 1M-event run under 2 GB of memory for the whole process
@@ -64,26 +57,6 @@ LOCAL_CONF = {
         )
     ),
 }
-
-
-def delta_package() -> str:
-    """The Maven coordinate of the Delta jar matching the installed delta-spark."""
-    return f"io.delta:delta-spark_{SCALA}:{version('delta-spark')}"
-
-
-def jars_cache() -> Path:
-    """Folder that keeps the Delta jars after their first download."""
-    return Path(os.environ.get(JARS_CACHE_ENV, Path.home() / ".cache" / "zenith" / "ivy")).expanduser()
-
-
-def cached_delta_jars(cache: Path) -> list[str]:
-    """The cached jar files for the installed Delta version, or [] if they are not all there."""
-    delta = version("delta-spark")
-    jars = sorted(glob.glob(str(cache / "jars" / "*.jar")))
-    wanted = (f"delta-spark_{SCALA}-{delta}.jar", f"delta-storage-{delta}.jar")
-    if all(any(j.endswith(w) for j in jars) for w in wanted):
-        return [j for j in jars if "delta" not in Path(j).name or delta in Path(j).name]
-    return []
 
 
 def java_major_version(java: str) -> int | None:
@@ -114,61 +87,6 @@ def check_java() -> None:
             f"Java {MIN_JAVA}+ is required but {java} is Java {major}: install a newer JDK "
             f"or point JAVA_HOME at one."
         )
-
-
-FETCH_ATTEMPTS = 3
-
-
-def delta_jars() -> list[str]:
-    """Delta's jars from the cache, fetched from Maven Central first when they are not all there.
-
-    One process fetches at a time (a lock file in the cache): pytest's workers, or two runs started
-    together on a fresh machine, would otherwise download the same files over each other. Spark's
-    own resolver fetches them, in a ``spark-submit`` that starts no session; a failed download is
-    tried again.
-    """
-    cache = jars_cache()
-    if jars := cached_delta_jars(cache):
-        return jars
-    cache.mkdir(parents=True, exist_ok=True)
-    with open(cache / ".fetch.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        failure = ""
-        for _ in range(FETCH_ATTEMPTS):
-            if jars := cached_delta_jars(cache):
-                return jars
-            print(
-                f"Fetching Delta Lake jars ({delta_package()}) into {cache} (first run only)...",
-                file=sys.stderr,
-            )
-            failure = _fetch_delta_jars(cache)
-    raise ZenithError(
-        f"cannot fetch {delta_package()} from Maven Central into {cache} ({failure}): check the network "
-        f"or proxy, or put its jars (delta-spark, delta-storage) in a folder's jars/ yourself and set {JARS_CACHE_ENV} to it"
-    )
-
-
-def _fetch_delta_jars(cache: Path) -> str:
-    """Run Spark's resolver for the Delta package into ``cache``; the reason when it failed, else ``""``."""
-    with tempfile.NamedTemporaryFile("w", suffix=".py") as empty_app:
-        command = [
-            spark_submit(),
-            "--packages",
-            delta_package(),
-            "--conf",
-            f"spark.jars.ivy={cache}",
-            empty_app.name,
-        ]
-        try:
-            done = subprocess.run(
-                command, capture_output=True, text=True, timeout=600, env=server_environment()
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return str(exc)
-    if done.returncode == 0:
-        return ""
-    errors = [line.strip() for line in done.stderr.splitlines() if "not found" in line or "Exception" in line]
-    return (errors or [f"spark-submit exited with {done.returncode}"])[-1]
 
 
 def local_builder(app_name: str = "zenith", extra_conf: dict[str, str] | None = None) -> SparkSession.Builder:
