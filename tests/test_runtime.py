@@ -20,9 +20,9 @@ from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import overwrite_table
 
 DELTA = version("delta-spark")
-SPARK = ".".join(version("pyspark").split(".")[:2])
-DELTA_SPARK_JAR = f"io.delta_delta-spark_{SPARK}_2.13-{DELTA}.jar"
-RELEASE = f"delta-spark_{SPARK}_2.13-{DELTA}"  # the cache's folder for the installed Delta release
+ARTIFACT = delta_jar_cache.delta_artifact()  # its naming per release is tested below
+DELTA_SPARK_JAR = f"io.delta_{ARTIFACT}-{DELTA}.jar"
+RELEASE = f"{ARTIFACT}-{DELTA}"  # the cache's folder for the installed Delta release
 
 
 def fake_jdk(root: Path, version_line: str) -> Path:
@@ -120,12 +120,12 @@ def test_full_cache_gives_every_jar_of_the_installed_release_folder(tmp_path):
 
 
 def test_jars_of_another_release_or_another_spark_are_not_used(tmp_path):
-    other_spark = DELTA_SPARK_JAR.replace(f"_{SPARK}_", "_9.9_")
+    other_spark = f"delta-spark_9.9_2.13-{DELTA}"
     jar_cache(
-        tmp_path, other_spark, f"io.delta_delta-storage-{DELTA}.jar", folder=RELEASE.replace(SPARK, "9.9")
+        tmp_path, f"io.delta_{other_spark}.jar", f"io.delta_delta-storage-{DELTA}.jar", folder=other_spark
     )
-    # the flat jars/ folder of releases before 4.1 (Delta 4.0.1's resolve)
-    jar_cache(tmp_path, "io.delta_delta-spark_2.13-4.0.1.jar", "io.delta_delta-storage-4.0.1.jar", folder="")
+    # the flat jars/ folder the cache had before it kept a folder per release
+    jar_cache(tmp_path, DELTA_SPARK_JAR, f"io.delta_delta-storage-{DELTA}.jar", folder="")
 
     assert cached_delta_jars(tmp_path) == []
 
@@ -207,9 +207,7 @@ def test_jars_that_cannot_be_fetched_are_a_one_line_error_with_the_reason(tmp_pa
     assert len(attempts) == FETCH_ATTEMPTS
     message = str(error.value)
     assert "\n" not in message
-    assert message.startswith(
-        f"cannot fetch io.delta:delta-spark_{SPARK}_2.13:{DELTA} from Maven Central into "
-    )
+    assert message.startswith(f"cannot fetch io.delta:{ARTIFACT}:{DELTA} from Maven Central into ")
     assert "(module not found)" in message
     assert delta_jar_cache.JARS_CACHE_ENV in message
 
