@@ -131,7 +131,7 @@ def test_jars_of_another_release_or_another_spark_are_not_used(tmp_path):
 
 
 def installed(monkeypatch, **versions: str) -> None:
-    """Make the runtime see these package versions (``delta_spark=``, ``pyspark=``)."""
+    """Make the jar code see these package versions (``delta_spark=``, ``pyspark=``)."""
     monkeypatch.setattr(delta_jar_cache, "version", lambda name: versions[name.replace("-", "_")])
 
 

@@ -70,9 +70,9 @@ def delta_jars_folder(cache: Path) -> Path:
 
 def cached_delta_jars(cache: Path) -> list[str]:
     """The cached jar files for the installed Delta and Spark, or [] if they are not all there."""
-    delta = version("delta-spark")
-    jars = sorted(glob.glob(str(delta_jars_folder(cache) / "jars" / "*.jar")))
-    wanted = (f"{delta_artifact()}-{delta}.jar", f"delta-storage-{delta}.jar")
+    release = delta_jars_folder(cache)  # named <delta-spark artifact>-<version>, as its jar is
+    jars = sorted(glob.glob(str(release / "jars" / "*.jar")))
+    wanted = (f"{release.name}.jar", f"delta-storage-{version('delta-spark')}.jar")
     return jars if all(any(j.endswith(w) for j in jars) for w in wanted) else []
 
 
