@@ -159,10 +159,11 @@ def test_untouched_dates_are_never_read_from_silver(spark, gold_on_day_1):
 
 def test_a_kill_after_the_state_merge_is_replayed_without_counting_twice(spark, gold_on_day_1, monkeypatch):
     append_silver(spark, gold_on_day_1, DAY_2 + DAY_3)
-    state = gold_on_day_1.table_name(names.GOLD_CUSTOMER_STATE)
-    calls = run_gold_killed_after(spark, gold_on_day_1, monkeypatch, "merge", lambda *args: args[1] == state)
+    calls = run_gold_killed_after(
+        spark, gold_on_day_1, monkeypatch, "merge", lambda *args: args[2] == "state"
+    )
 
     run_gold(spark, gold_on_day_1, log=lambda _: None)
 
-    assert [target for _, target, _, _ in calls] == [state]
+    assert [key for _, _, key, _, _ in calls] == ["state"]
     assert_gold_equals_full_recompute(spark, gold_on_day_1)

@@ -1,7 +1,7 @@
 """Reading, writing and dropping the pipeline's Delta tables: the I/O edge every layer shares.
 
-Locally every table is a Delta table at ``Config.table_path``, registered by name in the
-session catalog; on Databricks tables are Unity Catalog managed tables. Every write leaves its table
+Locally every table is a Delta table at ``Config.table_path``, read and found by that path and
+registered by name in the session catalog for SQL; on Databricks tables are Unity Catalog managed tables. Every write leaves its table
 with the comments, quality tier and constraints of ``catalog_docs``; a table with constraints is
 created empty with them, so they hold from its first row.
 """
@@ -62,12 +62,23 @@ def created_empty(config: Config, table: Table) -> bool:
 
 
 def table_exists(spark: SparkSession, config: Config, table: Table) -> bool:
-    """True if ``table`` is registered in this environment's catalog."""
+    """True if ``table`` exists: in Unity Catalog on Databricks; locally, if its folder holds a Delta version.
+
+    Locally the folder is the table, and looking at it needs no Spark call. The catalog would also
+    be wrong there: in a ``foreachBatch`` session of a Spark 4.1 Connect server, ``tableExists``
+    sometimes answers False for a table that another session registered.
+    """
+    path = config.table_path(table)
+    if path is not None:
+        return has_committed_version(path)
     return spark.catalog.tableExists(config.table_name(table).replace("`", ""))
 
 
 def read_table(spark: SparkSession, config: Config, table: Table) -> DataFrame:
-    """The current version of a table as a batch DataFrame."""
+    """The current version of a table as a batch DataFrame: by name on Databricks, by path locally."""
+    path = config.table_path(table)
+    if path is not None:
+        return spark.read.format("delta").load(str(path))
     return spark.read.table(config.table_name(table))
 
 
@@ -134,7 +145,7 @@ def _write(
     any other new table is created by the write itself and gets its docs just after.
     """
     spark = df.sparkSession
-    exists = table_exists(spark, config, table) or _has_version(config, table)
+    exists = table_exists(spark, config, table)
     if not exists and TABLE_DOCS[table].constraints:
         _create_table(df, config, table, partition_by)
         exists = True
@@ -143,12 +154,6 @@ def _write(
         writer = writer.partitionBy(*partition_by)
     _save(writer, spark, config, table)
     document_table(spark, config, table)
-
-
-def _has_version(config: Config, table: Table) -> bool:
-    """True for a local table folder holding a committed version (a table not named in the catalog yet)."""
-    path = config.table_path(table)
-    return path is not None and has_committed_version(path)
 
 
 def _create_table(df: DataFrame, config: Config, table: Table, partition_by: Sequence[str] = ()) -> None:
@@ -194,9 +199,7 @@ def ensure_table(df: DataFrame, config: Config, table: Table, partition_by: Sequ
     """Create ``table`` empty with ``df``'s schema and its docs if it does not exist; else give it the docs it lacks."""
     spark = df.sparkSession
     if not table_exists(spark, config, table):
-        if not _has_version(config, table):
-            return _create_table(df, config, table, partition_by)
-        register_local_table(spark, config, table)
+        return _create_table(df, config, table, partition_by)
     document_table(spark, config, table)
 
 

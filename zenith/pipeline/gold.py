@@ -173,7 +173,7 @@ def refresh_gold_batch(targets: dict[str, str | None]) -> Callable[[DataFrame, i
             silver = (
                 new_rows
                 if first
-                else spark.read.table(targets["silver"]).where(F.col("event_date").isin(dates))
+                else gold_writes.read(spark, targets, "silver").where(F.col("event_date").isin(dates))
             )
             touched = silver.transform(daily_product_performance())
             changes = new_rows.transform(customer_purchase_state).withColumn(
@@ -185,19 +185,19 @@ def refresh_gold_batch(targets: dict[str, str | None]) -> Callable[[DataFrame, i
                 gold_writes.append_once(changes.transform(summary_from_state), targets, "summary", batch_id)
             else:
                 gold_writes.replace_dates(touched, targets, dates)
-                gold_writes.merge(changes, targets["state"], STATE_MERGE, MONEY)
-                state = spark.read.table(targets["state"])
+                gold_writes.merge(changes, targets, "state", STATE_MERGE, MONEY)
+                state = gold_writes.read(spark, targets, "state")
                 keys = changes.select("user_id", "region")
                 visible = state.join(keys, on=gold_writes.same_customer(state, keys), how="left_semi")
                 gold_writes.merge(
-                    visible.transform(summary_from_state), targets["summary"], SUMMARY_MERGE, MONEY
+                    visible.transform(summary_from_state), targets, "summary", SUMMARY_MERGE, MONEY
                 )
         if any(day.no_region for day in days):
             counts = with_batch(new_rows.transform(null_region_counts), batch_id)
             if first:
                 gold_writes.append_once(counts, targets, "null_region", batch_id)
             else:
-                gold_writes.merge(counts, targets["null_region"], NULL_REGION_MERGE, MONEY)
+                gold_writes.merge(counts, targets, "null_region", NULL_REGION_MERGE, MONEY)
         new_rows.unpersist()
 
     return refresh

@@ -8,7 +8,7 @@ once). Locally tables are written by path (see ``tables._save``), on Databricks 
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, SparkSession
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config
@@ -33,8 +33,8 @@ def gold_targets(config: Config, app_id: str) -> dict[str, str | None]:
     Plain strings, so the batch function needs nothing of this package's but gold's modules,
     which it carries with it (pickled by value) to a Spark Connect server's Python.
     """
-    targets = {"silver": config.table_name(names.SILVER_ACTIVITY), "app_id": app_id}
-    for key, table in WRITTEN.items():
+    targets = {"app_id": app_id}
+    for key, table in {"silver": names.SILVER_ACTIVITY, **WRITTEN}.items():
         path = config.table_path(table)
         targets |= {key: config.table_name(table), f"{key}_path": str(path) if path is not None else None}
     return targets
@@ -64,8 +64,19 @@ def _save(writer, targets: dict[str, str | None], key: str) -> None:
         writer.saveAsTable(targets[key])
 
 
-def merge(changes: DataFrame, target: str, statement: str, money: str) -> None:
-    """Run ``statement`` (a MERGE of ``{changes}`` into ``{target}``, sums cast to ``{money}``) from ``changes``."""
+def read(spark: SparkSession, targets: dict[str, str | None], key: str) -> DataFrame:
+    """A table of the targets as it is now: by path locally (see tables.read_table), by name on Databricks."""
+    path = targets[f"{key}_path"]
+    return spark.read.format("delta").load(path) if path else spark.read.table(targets[key])
+
+
+def merge(changes: DataFrame, targets: dict[str, str | None], key: str, statement: str, money: str) -> None:
+    """Run ``statement`` (a MERGE of ``{changes}`` into ``{target}``, sums cast to ``{money}``) from ``changes``.
+
+    The target is the table's path locally, its name on Databricks.
+    """
+    path = targets[f"{key}_path"]
+    target = "delta.`" + path.replace("`", "``") + "`" if path else targets[key]
     view = "zenith_gold_changes"
     changes.createOrReplaceTempView(view)
     changes.sparkSession.sql(statement.format(target=target, changes=view, money=money))

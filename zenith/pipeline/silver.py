@@ -164,22 +164,21 @@ def to_silver(routed: DataFrame) -> DataFrame:
 
 
 def router(config: Config) -> Router:
-    """``route(batch, seen, watermark)`` for this configuration, reading both dimensions by name.
+    """``route(batch, seen, watermark)`` for this configuration, reading both dimensions in the batch.
 
-    The dimensions are read inside the batch (by name, so the function also runs in the Python
-    process Spark Connect gives ``foreachBatch``); they are small, broadcast, and read once a batch.
-    The modules it needs travel with it (pickled by value): the server's Python may lack ``zenith``.
+    The dimensions are read inside the batch, through the batch's session, so the function also
+    runs in the Python process Spark Connect gives ``foreachBatch``; they are small, broadcast, and
+    read once a batch. The modules it needs travel with it (pickled by value): the server's Python
+    may lack ``zenith``.
     """
     for module in (sys.modules[__name__], *SHIPPED_MODULES):
         cloudpickle.register_pickle_by_value(module)
-    products_table = config.table_name(names.BRONZE_PRODUCTS)
-    customers_table = config.table_name(names.BRONZE_CUSTOMERS)
     max_age, horizon = config.max_event_age_days, config.dedupe_horizon_hours
 
     def route(batch: DataFrame, seen: DataFrame, watermark: dt.datetime | None) -> DataFrame:
         spark = batch.sparkSession
-        products = product_dimension(spark.read.table(products_table))
-        customers = customer_dimension(spark.read.table(customers_table))
+        products = product_dimension(read_table(spark, config, names.BRONZE_PRODUCTS))
+        customers = customer_dimension(read_table(spark, config, names.BRONZE_CUSTOMERS))
         return batch.transform(route_events(products, customers, seen, watermark, max_age, horizon))
 
     return route
