@@ -50,9 +50,10 @@ $(BENCH_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
 	@touch $@
 
-bench: $(BENCH_STAMP) ## Benchmarks: the generator, then ELT.py on 1M events vs its yardsticks (BENCH_ARGS=...)
+bench: $(BENCH_STAMP) ## Benchmarks: the generator, ELT.py on 1M events vs its yardsticks (BENCH_ARGS=...), the daily series (DAILY_ARGS=...)
 	$(PY) benchmarks/bench_generator.py
 	$(PY) benchmarks/bench_pipeline.py $(BENCH_ARGS)
+	$(PY) benchmarks/daily_series.py $(DAILY_ARGS)
 
 clean: ## Remove the local lakehouse, caches and .venv
 	rm -rf lakehouse .pytest_cache .ruff_cache $(VENV) *.egg-info
