@@ -1,9 +1,9 @@
 """Reading, writing and dropping the pipeline's Delta tables: the I/O edge every layer shares.
 
-Locally every table is a Delta table at ``Config.table_path``, read and found by that path and
-registered by name in the session catalog for SQL; on Databricks tables are Unity Catalog managed tables. Every write leaves its table
-with the comments, quality tier and constraints of ``catalog_docs``; a table with constraints is
-created empty with them, so they hold from its first row.
+Locally every table is a Delta table at ``Config.table_path``, found and read by that path, and
+registered by name in the session catalog for SQL; on Databricks tables are Unity Catalog managed
+tables. Every write leaves its table with the comments, quality tier and constraints of
+``catalog_docs``; a table with constraints is created empty with them, so they hold from its first row.
 """
 
 from __future__ import annotations

@@ -65,15 +65,15 @@ def _save(writer, targets: dict[str, str | None], key: str) -> None:
 
 
 def read(spark: SparkSession, targets: dict[str, str | None], key: str) -> DataFrame:
-    """A table of the targets as it is now: by path locally (see tables.read_table), by name on Databricks."""
+    """A table of the targets as it is now: by path locally (as tables.read_table), by name on Databricks."""
     path = targets[f"{key}_path"]
     return spark.read.format("delta").load(path) if path else spark.read.table(targets[key])
 
 
 def merge(changes: DataFrame, targets: dict[str, str | None], key: str, statement: str, money: str) -> None:
-    """Run ``statement`` (a MERGE of ``{changes}`` into ``{target}``, sums cast to ``{money}``) from ``changes``.
+    """Run ``statement``, a MERGE of ``{changes}`` into ``{target}`` with sums cast to ``{money}``.
 
-    The target is the table's path locally, its name on Databricks.
+    ``{changes}`` is a view of ``changes``; ``{target}`` is the table's path locally, its name on Databricks.
     """
     path = targets[f"{key}_path"]
     target = "delta.`" + path.replace("`", "``") + "`" if path else targets[key]
