@@ -12,9 +12,10 @@ from tests.catalog import DOCS_OPERATIONS, assert_documented, describe
 from tests.landing import event, write_customers, write_events, write_products
 from tests.reliability import run_pipeline, table_version
 from tests.schemas import PERFORMANCE_DDL, SUMMARY_DDL
+from tests.test_elt import assert_timings_by_layer_table_and_query
 from zenith.lakehouse import config as names
 from zenith.lakehouse.catalog_docs import QUARANTINE_REASONS, TABLE_DOCS
-from zenith.lakehouse.config import Config
+from zenith.lakehouse.config import TIMINGS_FILE_ENV, Config
 from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import append_table, ensure_table, read_table, register_local_table
 from zenith.pipeline.quarantine import REASONS
@@ -34,14 +35,21 @@ def operations_since(spark, config, versions: dict) -> dict[str, list[str]]:
     }
 
 
-def test_every_table_a_run_creates_is_documented_and_later_runs_only_write_data(spark, lakehouse_config):
+def test_every_table_a_run_creates_is_documented_and_later_runs_only_write_data(
+    spark, lakehouse_config, tmp_path, monkeypatch
+):
     config = lakehouse_config
     setup_environment(spark, config)
     write_customers(config)
     write_products(config)
     purchase = event("e1", "2026-03-01T10:00:00+00:00", event_type="purchase")
     write_events(config, "events-1.json", purchase, "not json")  # the second line is quarantined
-    run_pipeline(config)
+    timings_file = tmp_path / "timings.json"
+    with monkeypatch.context() as env:  # the same run also writes its timings when asked
+        env.setenv(TIMINGS_FILE_ENV, str(timings_file))
+        run_pipeline(config)
+
+    assert_timings_by_layer_table_and_query(timings_file)
 
     assert set(TABLE_DOCS) == set(names.TABLES)
     for table in names.TABLES:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 from pyspark.errors import PySparkException
@@ -11,6 +13,8 @@ from tests.schemas import assert_exact
 from tests.test_gold import EVENTS, SILVER_DDL, silver_row
 from zenith.lakehouse import config as names
 from zenith.lakehouse import tables
+from zenith.lakehouse.config import Config
+from zenith.lakehouse.runtime import register_local_tables
 from zenith.lakehouse.setup import setup_environment
 from zenith.pipeline import gold_writes
 from zenith.pipeline.data_quality import null_region_counts
@@ -74,12 +78,34 @@ def run_gold_killed_after(spark, config, monkeypatch, writer: str, last) -> list
     return calls
 
 
+@pytest.fixture(scope="module")
+def day_1_copy(spark, tmp_path_factory) -> tuple[Config, Path]:
+    """A lakehouse with gold after day 1, built once, and a copy of its folder as it was then."""
+    drop_schemas(spark)
+    root = tmp_path_factory.mktemp("gold-day-1")
+    config = Config(lakehouse=root / "lakehouse")
+    setup_environment(spark, config)
+    append_silver(spark, config, DAY_1)
+    run_gold(spark, config, log=lambda _: None)
+    shutil.copytree(config.lakehouse, root / "copy")
+    return config, root / "copy"
+
+
 @pytest.fixture
-def gold_on_day_1(spark, lakehouse_config):
-    setup_environment(spark, lakehouse_config)
-    append_silver(spark, lakehouse_config, DAY_1)
-    run_gold(spark, lakehouse_config, log=lambda _: None)
-    return lakehouse_config
+def gold_on_day_1(spark, day_1_copy) -> Config:
+    """Gold after day 1, as built: the copy is put back at the lakehouse's own path (never moved elsewhere)."""
+    config, copy = day_1_copy
+    drop_schemas(spark)  # DROP SCHEMA ... CASCADE deletes the folders: the copy is apart
+    shutil.rmtree(config.lakehouse, ignore_errors=True)
+    shutil.copytree(copy, config.lakehouse)
+    setup_environment(spark, config)
+    register_local_tables(spark, config)
+    return config
+
+
+def drop_schemas(spark) -> None:
+    for schema in names.SCHEMAS:
+        spark.sql(f"DROP SCHEMA IF EXISTS {names.quote(schema)} CASCADE")
 
 
 def test_new_date_is_added_and_equals_a_full_recompute(spark, gold_on_day_1):

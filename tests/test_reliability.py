@@ -7,7 +7,9 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -27,8 +29,11 @@ from tests.reliability import (
 )
 from zenith.lakehouse import config as names
 from zenith.lakehouse import tables
+from zenith.lakehouse.config import Config
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.run_lock import LOCK_FILE
+from zenith.lakehouse.runtime import register_local_tables
+from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import created_empty, read_table, table_exists
 
 
@@ -132,6 +137,53 @@ def test_a_file_changed_in_place_is_warned_about_or_fails_as_chosen(spark, confi
 
 
 # 4 -------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def one_event_lakehouse(spark, tmp_path_factory) -> Config:
+    """A lakehouse after one run over one event, built once for the cases that must change nothing.
+
+    Each such case checks that its failed run left every table as it was, and undoes its own
+    change to the folder (a checkpoint moved away, landing files replaced) before the next case.
+    Between cases the folder waits under another name: other tests empty the session catalog
+    with DROP SCHEMA ... CASCADE, which deletes a schema's folder. It is used at its own path
+    only (bronze's checkpoint holds the landing's absolute path).
+    """
+    for schema in names.SCHEMAS:
+        spark.sql(f"DROP SCHEMA IF EXISTS {names.quote(schema)} CASCADE")
+    config = Config(lakehouse=tmp_path_factory.mktemp("one-event") / "lakehouse")
+    setup_environment(spark, config)
+    write_customers(config)
+    write_products(config)
+    write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
+    run_pipeline(config)
+    config.lakehouse.rename(parked(config))
+    return config
+
+
+def parked(config: Config) -> Path:
+    return config.lakehouse.with_name("parked")
+
+
+@pytest.fixture
+def one_event(spark, one_event_lakehouse) -> Iterator[Config]:
+    """The shared one-event lakehouse at its own path, alone in the session catalog; parked after."""
+    config = one_event_lakehouse
+    for schema in names.SCHEMAS:  # the catalog names another test's lakehouse, or this one parked
+        spark.sql(f"DROP SCHEMA IF EXISTS {names.quote(schema)} CASCADE")
+    parked(config).rename(config.lakehouse)
+    setup_environment(spark, config)  # idempotent: declares the schemas again
+    register_local_tables(spark, config)
+    yield config
+    config.lakehouse.rename(parked(config))
+
+
+def assert_one_event_tables(spark, config) -> None:
+    """The shared lakehouse's tables as its one run left them."""
+    assert read_table(spark, config, names.BRONZE_EVENTS).count() == 1
+    assert silver_rows(spark, config) == [desk_view("e1", "2026-03-01T10:00:00")]
+    assert quarantine_rows(spark, config) == []
+    assert gold_rows(spark, config) == [views(10, 1)]
+
+
 @pytest.mark.parametrize(
     ("table", "layers", "fix"),
     [
@@ -141,24 +193,24 @@ def test_a_file_changed_in_place_is_warned_about_or_fails_as_chosen(spark, confi
     ],
     ids=["bronze", "silver", "gold"],
 )
-def test_a_lost_checkpoint_with_rows_in_the_table_stops_with_the_fix(spark, config, table, layers, fix):
-    write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
-    run_pipeline(config)
-    shutil.rmtree(config.checkpoint(table))
-
-    with pytest.raises(ZenithError) as raised:
-        run_pipeline(config, layers=layers)
+def test_a_lost_checkpoint_with_rows_in_the_table_stops_with_the_fix(spark, one_event, table, layers, fix):
+    config = one_event
+    checkpoint = config.checkpoint(table)
+    kept = checkpoint.with_name(checkpoint.name + ".kept")
+    checkpoint.rename(kept)  # lost, as far as the run can tell
+    try:
+        with pytest.raises(ZenithError) as raised:
+            run_pipeline(config, layers=layers)
+        assert not checkpoint.exists()
+    finally:
+        shutil.rmtree(checkpoint, ignore_errors=True)
+        kept.rename(checkpoint)
 
     message = str(raised.value)
-    assert message.startswith(
-        f"the checkpoint of {config.table_name(table)} ({config.checkpoint(table)}) is missing"
-    )
+    assert message.startswith(f"the checkpoint of {config.table_name(table)} ({checkpoint}) is missing")
     assert fix in message
     assert "\n" not in message
-    assert read_table(spark, config, names.BRONZE_EVENTS).count() == 1
-    assert silver_rows(spark, config) == [desk_view("e1", "2026-03-01T10:00:00")]
-    assert quarantine_rows(spark, config) == []
-    assert gold_rows(spark, config) == [views(10, 1)]
+    assert_one_event_tables(spark, config)
 
 
 def test_only_a_table_whose_one_commit_added_no_data_is_known_empty_without_a_spark_job(spark, config):
@@ -288,17 +340,21 @@ def test_conflicting_dimension_rows_keep_the_last_row_of_the_newest_file_and_are
     )
 
 
-def test_a_bad_products_file_fails_the_run_before_any_table_changes(spark, config):
-    write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
-    run_pipeline(config)
+def test_a_bad_products_file_fails_the_run_before_any_table_changes(spark, one_event, tmp_path):
+    config = one_event
     versions = {t: table_version(spark, config, t) for t in names.TABLES if table_exists(spark, config, t)}
-    write_customers(config, "customer_id,signup_date,location\n1,2025-01-05,Houston\n")
-    write_products(config, PRODUCTS.assign(price=["cheap", "free"]))
-    write_events(config, "events-2.json", event("e2", "2026-03-01T10:01:00+00:00"))
+    landed = tmp_path / "landed"  # the shared lakehouse's landing files, put back after the case
+    shutil.copytree(config.customers_landing.parent, landed)
+    try:
+        write_customers(config, "customer_id,signup_date,location\n1,2025-01-05,Houston\n")
+        write_products(config, PRODUCTS.assign(price=["cheap", "free"]))
+        write_events(config, "events-2.json", event("e2", "2026-03-01T10:01:00+00:00"))
 
-    with pytest.raises(ZenithError, match=r"products\.parquet: column price has type string"):
-        run_pipeline(config)
+        with pytest.raises(ZenithError, match=r"products\.parquet: column price has type string"):
+            run_pipeline(config)
+    finally:
+        (config.events_landing / "events-2.json").unlink()
+        shutil.copytree(landed, config.customers_landing.parent, dirs_exist_ok=True)
 
     assert {t: table_version(spark, config, t) for t in versions} == versions
-    assert silver_rows(spark, config) == [desk_view("e1", "2026-03-01T10:00:00")]
-    assert gold_rows(spark, config) == [views(10, 1)]
+    assert_one_event_tables(spark, config)

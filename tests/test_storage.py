@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 from contextlib import contextmanager
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -70,76 +69,79 @@ def tmpfs(tmp_path):
     subprocess.run(["umount", "--lazy", str(folder)], check=True)  # Spark may still hold a file
 
 
-@pytest.mark.parametrize("problem", ["read-only", "full"])
-def test_a_read_only_or_full_lakehouse_fails_in_one_line_and_a_later_run_recovers(spark, tmpfs, problem):
+PROBLEMS = {"read-only": (read_only, "Read-only file system"), "full": (full_disk, "No space left on device")}
+
+
+def landed_event(config: Config, n: int) -> tuple:
+    """Land ``events-<n>.json`` with event ``e<n>`` at 10:0<n-1>; the silver row it becomes."""
+    at = f"2026-03-01T10:0{n - 1}:00"
+    write_events(config, f"events-{n}.json", event(f"e{n}", at + "+00:00"))
+    return desk_view(f"e{n}", at)
+
+
+def test_a_read_only_or_full_lakehouse_fails_in_one_line_and_a_later_run_recovers(spark, tmpfs):
+    """Each problem in turn on one lakehouse: the run fails in one line, the next one recovers exactly."""
     for schema in names.SCHEMAS:
         spark.sql(f"DROP SCHEMA IF EXISTS {names.quote(schema)} CASCADE")
     config = Config(lakehouse=tmpfs / "lakehouse")
     setup_environment(spark, config)
     write_customers(config)
     write_products(config)
-    write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
+    expected = [landed_event(config, 1)]
     run_pipeline(config)
-    write_events(config, "events-2.json", event("e2", "2026-03-01T10:01:00+00:00"))
+    for n, (problem, (fault, cause)) in enumerate(PROBLEMS.items(), start=2):
+        row = landed_event(config, n)
 
-    with (read_only if problem == "read-only" else full_disk)(tmpfs), pytest.raises(ZenithError) as raised:
-        run_pipeline(config)
+        with fault(tmpfs), pytest.raises(ZenithError) as raised:
+            run_pipeline(config)
 
-    cause = "Read-only file system" if problem == "read-only" else "No space left on device"
-    message = str(raised.value)
-    assert message.startswith(f"cannot write {config.lakehouse}/")
-    assert message.endswith(f": {cause}")
-    assert "\n" not in message
-    recovered, _ = run_pipeline(config)
-    assert silver_rows(spark, config) == [
-        ("e1", ts("2026-03-01T10:00:00"), "East Coast", 10, Decimal("249.99")),
-        ("e2", ts("2026-03-01T10:01:00"), "East Coast", 10, Decimal("249.99")),
-    ]
-    assert quarantine_rows(spark, config) == []
-    assert [row[:3] for row in gold_rows(spark, config)] == [(ts("2026-03-01T00:00:00").date(), 10, 2)]
-    assert run_metrics(spark, config, recovered) == silver_metrics(rows_read=1, rows_written=1)
-    recovered.finish()
+        message = str(raised.value)
+        assert message.startswith(f"cannot write {config.lakehouse}/"), problem
+        assert message.endswith(f": {cause}"), problem
+        assert "\n" not in message, problem
+        recovered, _ = run_pipeline(config)
+        expected.append(row)
+        assert silver_rows(spark, config) == expected, problem
+        assert quarantine_rows(spark, config) == [], problem
+        assert [row[:3] for row in gold_rows(spark, config)] == [(ts("2026-03-01T00:00:00").date(), 10, n)]
+        assert run_metrics(spark, config, recovered) == silver_metrics(rows_read=1, rows_written=1), problem
+        recovered.finish()
 
 
-@pytest.mark.parametrize("problem", ["read-only", "full"])
-def test_a_storage_error_inside_silvers_stream_is_one_line_naming_the_table(spark, lakehouse_config, problem):
+def test_a_storage_error_inside_silvers_stream_is_one_line_naming_the_table(spark, lakehouse_config):
+    """Each problem in turn on silver's folder (a small tmpfs): one line naming the table, then recovery."""
     config = lakehouse_config
     silver = config.schema_path(names.SILVER)
     silver.mkdir(parents=True)
-    if problem == "full":
-        mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", str(silver))
+    mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", str(silver))
     try:
         setup_environment(spark, config)
         write_customers(config)
         write_products(config)
-        write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
+        expected = [landed_event(config, 1)]
         run_pipeline(config)
-        write_events(config, "events-2.json", event("e2", "2026-03-01T10:01:00+00:00"))
+        for n, (problem, (fault, cause)) in enumerate(PROBLEMS.items(), start=2):
+            row = landed_event(config, n)
 
-        with (
-            (read_only if problem == "read-only" else full_disk)(silver),
-            pytest.raises(ZenithError) as raised,
-        ):
-            run_pipeline(config)
+            with fault(silver), pytest.raises(ZenithError) as raised:
+                run_pipeline(config)
 
-        cause = "Read-only file system" if problem == "read-only" else "No space left on device"
-        message = str(raised.value)
-        assert message.startswith(f"cannot write {config.table_path(names.SILVER_ACTIVITY)}")
-        assert message.endswith(f" (table {config.table_name(names.SILVER_ACTIVITY)}): {cause}")
-        assert "\n" not in message
-        assert read_table(spark, config, names.BRONZE_EVENTS).count() == 2  # bronze ran
-        assert silver_rows(spark, config) == [desk_view("e1", "2026-03-01T10:00:00")]
-        recovered, _ = run_pipeline(config)
-        assert silver_rows(spark, config) == [
-            desk_view("e1", "2026-03-01T10:00:00"),
-            desk_view("e2", "2026-03-01T10:01:00"),
-        ]
-        assert quarantine_rows(spark, config) == []
-        assert run_metrics(spark, config, recovered) == silver_metrics(rows_read=1, rows_written=1)
-        recovered.finish()
+            message = str(raised.value)
+            assert message.startswith(f"cannot write {config.table_path(names.SILVER_ACTIVITY)}"), problem
+            assert message.endswith(f" (table {config.table_name(names.SILVER_ACTIVITY)}): {cause}"), problem
+            assert "\n" not in message, problem
+            assert read_table(spark, config, names.BRONZE_EVENTS).count() == n, problem  # bronze ran
+            assert silver_rows(spark, config) == expected, problem
+            recovered, _ = run_pipeline(config)
+            expected.append(row)
+            assert silver_rows(spark, config) == expected, problem
+            assert quarantine_rows(spark, config) == [], problem
+            assert run_metrics(spark, config, recovered) == silver_metrics(rows_read=1, rows_written=1), (
+                problem
+            )
+            recovered.finish()
     finally:
-        if problem == "full":
-            subprocess.run(["umount", "--lazy", str(silver)], check=True)
+        subprocess.run(["umount", "--lazy", str(silver)], check=True)
 
 
 @pytest.mark.parametrize(
