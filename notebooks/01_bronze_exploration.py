@@ -73,8 +73,8 @@ display(events.limit(20))
 # COMMAND ----------
 
 # MAGIC %md ## Records that failed to parse
-# MAGIC `_corrupt_record` holds the raw text of a line that was not valid JSON for the schema; every other
-# MAGIC field of such a row is NULL.
+# MAGIC `_corrupt_record` holds the raw text of a record that is not a JSON object; every other field of
+# MAGIC such a row is NULL. A field that did not fit the schema is in `_rescued_data` instead.
 
 # COMMAND ----------
 

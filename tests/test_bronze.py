@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import json
 
 import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
+from tests.catalog import assert_documented
 from tests.landing import event, write_customers, write_events, write_products
 from zenith.lakehouse import config as names
+from zenith.lakehouse.catalog_docs import VERSION_PROPERTY
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.setup import setup_environment
+from zenith.lakehouse.streams import write_available_now
 from zenith.lakehouse.tables import read_table, table_exists
-from zenith.pipeline import bronze
+from zenith.pipeline import bronze, event_files
+from zenith.pipeline.rescued import RESCUED
 
 
 @pytest.fixture
@@ -24,12 +30,40 @@ def config(spark, lakehouse_config):
 
 
 def bronze_events(spark, config):
-    """The bronze events with the file name instead of the full path, in a stable order."""
+    """The bronze events with the file name instead of the full path (also in ``_rescued_data``)."""
     return (
         read_table(spark, config, names.BRONZE_EVENTS)
         .withColumn("file", F.regexp_extract("source_file", r"([^/]+)$", 1))
-        .select("event_id", "event_timestamp", "event_dt", "user_id", "product_id", bronze.CORRUPT, "file")
+        .withColumn(RESCUED, F.replace(RESCUED, "source_file", "file"))
+        .select(
+            "event_id",
+            "event_timestamp",
+            "event_dt",
+            "user_id",
+            "product_id",
+            bronze.CORRUPT,
+            RESCUED,
+            "file",
+        )
     )
+
+
+def with_fields(line: str, **fields) -> str:
+    """A JSON line with ``fields`` added or changed."""
+    return json.dumps({**json.loads(line), **fields})
+
+
+def previous_event_stream(spark, config):
+    """Bronze's event stream as the version before ``_rescued_data`` read it: Spark's JSON reader."""
+    raw = (
+        spark.readStream.format("json")
+        .schema(bronze.EVENT_SCHEMA)
+        .options(recursiveFileLookup="true", maxFileAge=bronze.MAX_FILE_AGE)
+        .options(mode="PERMISSIVE", columnNameOfCorruptRecord=bronze.CORRUPT)
+        .load(str(config.events_landing))
+    )
+    # Today's columns but the rescued one, which that version did not have.
+    return raw.withColumn(RESCUED, F.lit(None)).transform(bronze.with_event_metadata).drop(RESCUED)
 
 
 def test_every_event_line_is_kept_with_its_problems_counted(spark, config):
@@ -49,23 +83,34 @@ def test_every_event_line_is_kept_with_its_problems_counted(spark, config):
 
     assert (report.files, report.rows) == (1, 5)
     assert report.problems == {
-        "corrupt_records": 2,
+        "corrupt_records": 1,
         "bad_timestamps": 1,
         "missing_event_ids": 1,
+        "rescued_records": 1,
         "changed_files": 0,
         "unread_files": 0,
     }
+    # A value of the wrong type is rescued, as Auto Loader rescues it; the rest of its record stays typed.
+    rescued = '{"user_id":"abc","_file_path":"events-1.json"}'
     expected = [
-        ("e1", "2026-03-01T10:00:00.123456+00:00", dt.datetime(2026, 3, 1, 10, 0, 0, 123456), 1, 10, None),
-        ("e2", "not-a-time", None, 1, 10, None),
-        (None, None, None, None, None, malformed),
-        ("e4", "2026-03-01T10:03:00+00:00", dt.datetime(2026, 3, 1, 10, 3), None, 10, wrong_type),
-        (None, "2026-03-01T10:04:00+00:00", dt.datetime(2026, 3, 1, 10, 4), 1, 10, None),
+        (
+            "e1",
+            "2026-03-01T10:00:00.123456+00:00",
+            dt.datetime(2026, 3, 1, 10, 0, 0, 123456),
+            1,
+            10,
+            None,
+            None,
+        ),
+        ("e2", "not-a-time", None, 1, 10, None, None),
+        (None, None, None, None, None, malformed, None),
+        ("e4", "2026-03-01T10:03:00+00:00", dt.datetime(2026, 3, 1, 10, 3), None, 10, None, rescued),
+        (None, "2026-03-01T10:04:00+00:00", dt.datetime(2026, 3, 1, 10, 4), 1, 10, None, None),
     ]
     expected_df = spark.createDataFrame(
         [(*row, "events-1.json") for row in expected],
         "event_id STRING, event_timestamp STRING, event_dt TIMESTAMP, user_id INT, product_id INT, "
-        "_corrupt_record STRING, file STRING",
+        "_corrupt_record STRING, _rescued_data STRING, file STRING",
     )
     assertDataFrameEqual(bronze_events(spark, config), expected_df)
 
@@ -92,6 +137,74 @@ def test_json_array_files_are_read_when_the_setting_is_on(spark, config):
 
     assert (report.files, report.rows, report.problems["corrupt_records"]) == (1, 2, 0)
     assert sorted(r.event_id for r in bronze_events(spark, config).collect()) == ["a1", "a2"]
+
+
+def test_fields_new_to_the_schema_are_rescued_counted_and_named_in_one_warning(spark, config):
+    write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
+    bronze.ingest_events(spark, config)
+    with_new_fields = {"device_type": "mobile", "campaign": {"id": "spring"}}
+    write_events(
+        config,
+        "events-2.json",
+        *(with_fields(event(f"e{n}", f"2026-03-01T10:0{n}:00+00:00"), **with_new_fields) for n in (2, 3)),
+    )
+    warnings: list[str] = []
+
+    report = bronze.ingest_events(spark, config, warnings.append)
+
+    assert (report.rows, report.problems["rescued_records"], report.problems["corrupt_records"]) == (2, 2, 0)
+    assert warnings == [
+        "warning: 2 event(s) in 1 file(s) had fields the schema does not hold or could not type, kept in "
+        "_rescued_data: campaign, device_type"
+    ]
+    rows = bronze_events(spark, config).select("event_id", "user_id", RESCUED).orderBy("event_id")
+    rescued = '{"device_type":"mobile","campaign":{"id":"spring"},"_file_path":"events-2.json"}'
+    assert [tuple(row) for row in rows.collect()] == [("e1", 1, None), ("e2", 1, rescued), ("e3", 1, rescued)]
+
+
+def test_a_bronze_table_from_before_rescued_data_gains_the_column_with_its_comment(spark, config):
+    write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
+    write_available_now(
+        previous_event_stream(spark, config), config, names.BRONZE_EVENTS, "bronze_user_events"
+    )
+    event_files.record_ingested_files(spark, config, None)
+    spark.sql(
+        f"ALTER TABLE {config.table_name(names.BRONZE_EVENTS)} "
+        f"SET TBLPROPERTIES ('{VERSION_PROPERTY}' = 'before rescued data')"
+    )
+    assert RESCUED not in read_table(spark, config, names.BRONZE_EVENTS).columns
+    write_events(
+        config, "events-2.json", with_fields(event("e2", "2026-03-01T10:01:00+00:00"), device_type="tv")
+    )
+
+    report = bronze.ingest_events(spark, config)
+
+    assert (report.files, report.rows, report.problems["rescued_records"]) == (1, 1, 1)
+    rows = bronze_events(spark, config).select("event_id", RESCUED, "file").orderBy("event_id")
+    assert [tuple(row) for row in rows.collect()] == [
+        ("e1", None, "events-1.json"),
+        ("e2", '{"device_type":"tv","_file_path":"events-2.json"}', "events-2.json"),
+    ]
+    assert_documented(spark, config, names.BRONZE_EVENTS)
+
+
+def test_in_json_array_mode_each_element_is_typed_and_rescued_on_its_own(spark, config):
+    config = config.with_(json_array=True)
+    config.events_landing.mkdir(parents=True, exist_ok=True)
+    records = [
+        event("a1", "2026-03-01T10:00:00+00:00"),
+        event("a2", "2026-03-01T10:01:00+00:00", user_id="x"),
+    ]
+    (config.events_landing / "events-1.json.gz").write_bytes(gzip.compress(f"[{','.join(records)}]".encode()))
+
+    report = bronze.ingest_events(spark, config)
+
+    assert (report.files, report.rows, report.problems["corrupt_records"]) == (1, 2, 0)
+    rows = bronze_events(spark, config).select("event_id", "user_id", RESCUED).orderBy("event_id")
+    assert [tuple(row) for row in rows.collect()] == [
+        ("a1", 1, None),
+        ("a2", None, '{"user_id":"x","_file_path":"events-1.json.gz"}'),
+    ]
 
 
 def test_json_array_setting_refuses_a_json_lines_file_instead_of_reading_one_record(spark, config):

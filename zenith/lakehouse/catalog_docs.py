@@ -72,8 +72,9 @@ RAW_EVENT = {
     "event_type": f"Action as sent; silver accepts {', '.join(EVENT_TYPES)}.",
     "product_id": "Product acted on, as sent (product_id of bronze_product_details).",
     "session_id": "Browsing session of the event, as sent.",
-    "_corrupt_record": "Raw text of a record that is not valid JSON or has a value of the wrong type; "
-    "NULL for a record that parsed.",
+    "_corrupt_record": "Raw text of a record that is not a JSON object (malformed or cut-off JSON, or "
+    "another JSON value); NULL for a record that parsed. Rows bronze loaded before it had _rescued_data "
+    "also have it for a value of the wrong type.",
     "source_file": SOURCE_FILE["source_file"],
     "ingestion_timestamp": "When bronze ingested the event, UTC; silver's deduplication horizon is "
     "measured on it.",
@@ -107,6 +108,10 @@ TABLE_DOCS = {
             **RAW_EVENT,
             "source_file_size": SOURCE_FILE["source_file_size"],
             "source_file_modified": SOURCE_FILE["source_file_modified"],
+            "_rescued_data": "The record's fields that did not fit the schema, as a JSON object: names it "
+            "does not hold (even one that differs only in case) and values of another type (their column is "
+            "then NULL), with the file under _file_path, as Auto Loader rescues them; NULL when every field "
+            "fitted, and for rows loaded before the column existed.",
         },
     ),
     names.BRONZE_CUSTOMERS: docs(

@@ -14,7 +14,14 @@ from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
 from zenith.lakehouse.config import LAYER_OF_SCHEMA, LAYERS, Config, Table
 from zenith.lakehouse.errors import ZenithError, storage_errors
-from zenith.lakehouse.tables import created_empty, ensure_table, path_option, read_table, table_exists
+from zenith.lakehouse.tables import (
+    created_empty,
+    ensure_table,
+    path_option,
+    read_table,
+    table_exists,
+    with_comments,
+)
 
 # A query keeps this many micro-batch progress reports; the run's metrics are read from them.
 RECENT_PROGRESS_CONF = "spark.sql.streaming.numRecentProgressUpdates"
@@ -83,14 +90,21 @@ def write_available_now(
     """Append a stream to a Delta table with an ``availableNow`` trigger and wait for it to end.
 
     The checkpoint lives in the ``_system.checkpoints`` volume, so a re-run processes only what
-    arrived since the last one. New columns are added to the table's schema. ``partition_by``
-    lays out a table the stream creates; an existing table keeps the layout it was created with.
+    arrived since the last one. New columns are added to the table's schema, with their comments: the
+    docs an existing table gets before the stream starts reach only the columns it has then.
+    ``partition_by`` lays out a table the stream creates; an existing table keeps the layout it was
+    created with.
     """
     spark = df.sparkSession
     # Created (empty, with its docs) before the stream writes; toTable would not create a table over the
     # files a run killed during the first commit leaves (DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION).
     ensure_table(spark.createDataFrame([], df.schema), config, table, partition_by)
-    writer = df.writeStream.format("delta").outputMode("append").option("mergeSchema", "true")
+    writer = (
+        with_comments(df, table)
+        .writeStream.format("delta")
+        .outputMode("append")
+        .option("mergeSchema", "true")
+    )
     writer = _start(writer, spark, config, table, query_name).options(**path_option(config, table))
     query = writer.toTable(config.table_name(table))
     return _finish(query, spark, query_name, config, table)

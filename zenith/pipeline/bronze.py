@@ -28,6 +28,7 @@ from zenith.pipeline.event_files import (
     record_ingested_files,
     unread_files_message,
 )
+from zenith.pipeline.rescued import RESCUED, parse_json_records, rescued_metrics, rescued_warning
 from zenith.pipeline.snapshots import (
     PRODUCT_COLUMNS,
     check_customer_headers,
@@ -37,10 +38,9 @@ from zenith.pipeline.snapshots import (
 )
 
 CORRUPT = "_corrupt_record"
-EVENT_SCHEMA = (
-    "event_id STRING, event_timestamp STRING, user_id INT, event_type STRING, "
-    f"product_id INT, session_id STRING, {CORRUPT} STRING"
-)
+EVENT_FIELDS = "event_id STRING, event_timestamp STRING, user_id INT, event_type STRING, product_id INT, session_id STRING"
+EVENT_COLUMNS = dict(field.split() for field in EVENT_FIELDS.split(", "))  # name -> SQL type
+EVENT_SCHEMA = f"{EVENT_FIELDS}, {CORRUPT} STRING"
 CUSTOMER_SCHEMA = f"customer_id INT, signup_date STRING, location STRING, {CORRUPT} STRING"
 
 
@@ -103,11 +103,12 @@ def with_event_metadata(raw_events: DataFrame) -> DataFrame:
         source_file().alias("source_file"),
         F.current_timestamp().alias("ingestion_timestamp"),
         *source_file_columns()[1:],
+        RESCUED,
     )
 
 
 def event_metrics(events: DataFrame) -> DataFrame:
-    """Count each micro-batch's rows, files and problem rows as observed metrics."""
+    """Count each micro-batch's rows, files, problem rows and rows with rescued data as observed metrics."""
     is_corrupt = F.col(CORRUPT).isNotNull()
     return events.observe(
         "bronze_events",
@@ -116,6 +117,7 @@ def event_metrics(events: DataFrame) -> DataFrame:
         F.count_if(is_corrupt).alias("corrupt_records"),
         F.count_if(~is_corrupt & F.col("event_dt").isNull()).alias("bad_timestamps"),
         F.count_if(~is_corrupt & F.col("event_id").isNull()).alias("missing_event_ids"),
+        *rescued_metrics(F.col(RESCUED), F.col("source_file")),
     )
 
 
@@ -146,31 +148,34 @@ def read_event_stream(spark: SparkSession, config: Config) -> DataFrame:
     """The landing events as a stream: Auto Loader on Databricks, the file source locally.
 
     Both read every file in the folder and its sub-folders except names starting with ``.`` or
-    ``_``; a ``.gz`` file is decompressed.
+    ``_``; a ``.gz`` file is decompressed. Both give EVENT_SCHEMA's columns and ``_rescued_data``.
     """
     landing = config.events_landing
     if on_databricks():
-        reader = (
-            spark.readStream.format("cloudFiles")
-            .option("cloudFiles.format", "json")
-            .option("cloudFiles.schemaLocation", str(config.schema_location(names.BRONZE_EVENTS)))
-            # A file rewritten or appended under its name is read again, whole, when reingesting.
-            .option("cloudFiles.allowOverwrites", str(config.changed_files == "reingest").lower())
-        )
-    else:
-        if not landing.is_dir():
-            raise ZenithError(
-                f"no event landing folder at {landing}: run 'zenith setup' and 'zenith generate'"
-            )
-        # Auto Loader reads sub-folders by itself; Spark's file source needs to be asked.
-        reader = spark.readStream.format("json").options(recursiveFileLookup="true", maxFileAge=MAX_FILE_AGE)
-    return (
-        reader.schema(EVENT_SCHEMA)
-        .option("mode", "PERMISSIVE")
-        .option("columnNameOfCorruptRecord", CORRUPT)
-        .option("multiLine", str(config.json_array).lower())
-        .load(str(landing))
+        reader = spark.readStream.format("cloudFiles").options(**auto_loader_options(config))
+        return reader.schema(EVENT_SCHEMA).load(str(landing))
+    if not landing.is_dir():
+        raise ZenithError(f"no event landing folder at {landing}: run 'zenith setup' and 'zenith generate'")
+    # Spark's JSON reader has no rescued data column: the records are read as text and parsed as Auto
+    # Loader parses them. Auto Loader reads sub-folders by itself; Spark's file source needs to be asked.
+    text = spark.readStream.format("text").options(
+        recursiveFileLookup="true", maxFileAge=MAX_FILE_AGE, wholetext=str(config.json_array).lower()
     )
+    return text.load(str(landing)).transform(parse_json_records(EVENT_COLUMNS, CORRUPT, source_file()))
+
+
+def auto_loader_options(config: Config) -> dict[str, str]:
+    """Auto Loader's options for the event files: JSON, bad records kept, unfitted fields rescued."""
+    return {
+        "cloudFiles.format": "json",
+        "cloudFiles.schemaLocation": str(config.schema_location(names.BRONZE_EVENTS)),
+        # A file rewritten or appended under its name is read again, whole, when reingesting.
+        "cloudFiles.allowOverwrites": str(config.changed_files == "reingest").lower(),
+        "mode": "PERMISSIVE",
+        "columnNameOfCorruptRecord": CORRUPT,
+        "rescuedDataColumn": RESCUED,
+        "multiLine": str(config.json_array).lower(),
+    }
 
 
 def ingest_events(
@@ -197,8 +202,10 @@ def ingest_events(
     unread = files_not_ingested(spark, config, checked.new, files)
     if unread:
         warn(f"warning: {unread_files_message(unread)}")
-    problem_keys = ("corrupt_records", "bad_timestamps", "missing_event_ids")
+    problem_keys = ("corrupt_records", "bad_timestamps", "missing_event_ids", "rescued_records")
     problems = {key: sum(batch[key] for batch in batches) for key in problem_keys}
+    if rescued := rescued_warning(batches):
+        warn(f"warning: {rescued}")
     return IngestReport(
         table=names.BRONZE_EVENTS.name,
         files=len(files),
