@@ -32,6 +32,12 @@ def job() -> dict:
     return job
 
 
+@pytest.fixture(scope="module")
+def maintenance_job() -> dict:
+    [job] = load(RESOURCES / "zenith_maintenance_job.yml")["resources"]["jobs"].values()
+    return job
+
+
 def resolve(value: str, bundle: dict) -> str:
     """``${var.name}`` replaced by the variable's default, as ``bundle deploy`` does without ``--var``."""
     return re.sub(r"\$\{var\.(\w+)\}", lambda m: str(bundle["variables"][m.group(1)]["default"]), str(value))
@@ -39,7 +45,8 @@ def resolve(value: str, bundle: dict) -> str:
 
 def test_bundle_includes_the_job_and_has_a_dev_default_and_a_prod_target(bundle):
     assert bundle["bundle"]["name"] == "zenith_online"
-    assert [p.name for pattern in bundle["include"] for p in ROOT.glob(pattern)] == ["zenith_job.yml"]
+    included = sorted(p.name for pattern in bundle["include"] for p in ROOT.glob(pattern))
+    assert included == ["zenith_job.yml", "zenith_maintenance_job.yml"]
     assert bundle["variables"]["catalog"]["default"] == names.CATALOG
     assert bundle["targets"]["dev"] == {"mode": "development", "default": True}
     assert bundle["targets"]["prod"]["mode"] == "production"
@@ -50,8 +57,9 @@ def test_schedule_is_paused_except_in_prod(bundle, job):
     assert bundle["targets"]["prod"]["variables"]["schedule_pause_status"] == "UNPAUSED"
 
 
-def test_every_notebook_the_job_runs_exists_in_the_repo(job):
-    paths = [RESOURCES / task["notebook_task"]["notebook_path"] for task in job["tasks"]]
+def test_every_notebook_a_job_runs_exists_in_the_repo(job, maintenance_job):
+    tasks = [*job["tasks"], *maintenance_job["tasks"]]
+    paths = [RESOURCES / task["notebook_task"]["notebook_path"] for task in tasks]
 
     missing = [str(path.resolve().relative_to(ROOT)) for path in paths if not path.is_file()]
     assert missing == []
@@ -65,18 +73,29 @@ def test_setup_runs_before_elt(job):
     assert job["tasks"][1]["depends_on"] == [{"task_key": "setup"}]
 
 
-def test_job_runs_on_serverless_compute(job):
+@pytest.mark.parametrize("which", ["job", "maintenance_job"])
+def test_job_runs_on_serverless_compute(request, which):
+    job = request.getfixturevalue(which)
     assert not CLUSTER_KEYS & {key for task in job["tasks"] for key in task}
     assert not CLUSTER_KEYS & set(job)
 
 
-def test_job_parameters_are_the_widgets_elt_reads(job):
-    try:
-        from zenith.pipeline.params import WIDGETS
-    except ImportError as exc:
-        pytest.fail(f"zenith.pipeline.params.WIDGETS, the names of ELT.py's widgets, is missing: {exc}")
+def test_maintenance_runs_weekly_one_run_at_a_time_paused_like_the_pipeline(bundle, job, maintenance_job):
+    schedule = maintenance_job["schedule"]
+    seconds, minutes, hours, day_of_month, month, day_of_week = schedule["quartz_cron_expression"].split()
+    assert (seconds, minutes, hours, day_of_month, month, day_of_week) == ("0", "0", "3", "?", "*", "SUN")
+    assert schedule["pause_status"] == job["schedule"]["pause_status"]  # paused but in prod
+    assert resolve(schedule["pause_status"], bundle) == "PAUSED"
+    assert maintenance_job["max_concurrent_runs"] == 1
+    assert [task["task_key"] for task in maintenance_job["tasks"]] == ["maintain"]
+    assert maintenance_job["tasks"][0]["notebook_task"]["notebook_path"] == "../utils/maintain.py"
 
-    assert [parameter["name"] for parameter in job["parameters"]] == list(WIDGETS)
+
+def test_maintenance_parameters_are_the_catalog_and_deltas_default_retention(bundle, maintenance_job):
+    from zenith.lakehouse.config import DEFAULT_RETENTION_HOURS
+
+    parameters = {p["name"]: resolve(p["default"], bundle) for p in maintenance_job["parameters"]}
+    assert parameters == {"catalog": names.CATALOG, "retention_hours": str(DEFAULT_RETENTION_HOURS)}
 
 
 def _essentials(job: dict, repo_path: Callable[[str], str], value: Callable[[str], str] = str) -> dict:

@@ -32,10 +32,12 @@ RUN_ORDER = (
     "utils/setup_environment.py",
     "utils/generate_data.py",
     "ELT.py",
+    "utils/maintain.py",
     *sorted(str(path.relative_to(REPO)) for path in (REPO / "notebooks").glob("*.py")),
 )
 # Job parameters per notebook; 500 events is the smallest batch with one malformed, one id-less
-# and one untimed event.
+# and one untimed event. Maintenance keeps no history, so the notebooks after it read only the
+# files it left.
 PARAMETERS = {
     "utils/generate_data.py": {
         "seed": "7",
@@ -43,7 +45,8 @@ PARAMETERS = {
         "products": "10",
         "events": "500",
         "files": "3",
-    }
+    },
+    "utils/maintain.py": {"catalog": names.CATALOG, "retention_hours": "0"},
 }
 
 
@@ -152,6 +155,11 @@ def test_notebooks_run_in_order_on_a_fresh_lakehouse(spark, lakehouse_config, mo
     null_region_events = silver_report.no_region
     assert null_region_events == generated.unknown_user  # every unknown user's event has no region
     assert sum(events for _, events in data_quality.rows) == null_region_events
+
+    maintained = ran["utils/maintain.py"]["maintained"]
+    assert [(m.table, m.vacuumed, m.live_after == m.disk_after) for m in maintained] == [
+        (table, True, True) for table in names.TABLES
+    ]
 
     bronze = ran["notebooks/01_bronze_exploration.py"]
     assert dict(recorder.rows_of(bronze["row_counts"])) == {

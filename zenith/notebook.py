@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from pyspark.sql import DataFrame, SparkSession
 
 from zenith.demo.generator import GeneratorSettings
-from zenith.lakehouse.config import CATALOG, Config, parse_managed_location
+from zenith.lakehouse.config import CATALOG, DEFAULT_RETENTION_HOURS, Config, parse_managed_location
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.runtime import get_spark
 from zenith.lakehouse.setup import SetupStep
@@ -66,6 +66,17 @@ def managed_location_from_widgets(dbutils=None) -> str | None:
         return None
     dbutils.widgets.text("managed_location", "", "Managed location (new catalog only)")
     return parse_managed_location(dbutils.widgets.get("managed_location"))
+
+
+def retention_hours_from_widgets(dbutils=None) -> int:
+    """The ``retention_hours`` widget (created if missing) in whole hours; Delta's 168 without dbutils."""
+    if dbutils is None:
+        return DEFAULT_RETENTION_HOURS
+    dbutils.widgets.text("retention_hours", str(DEFAULT_RETENTION_HOURS), "Retention (hours)")
+    text = dbutils.widgets.get("retention_hours").strip()
+    if not text.isdigit():
+        raise ZenithError(f"retention_hours: got {text!r}, expected a whole number of hours, 0 or more")
+    return int(text)
 
 
 def open_catalog(dbutils=None, display: Display | None = None) -> tuple[Config, SparkSession, Display]:

@@ -23,7 +23,7 @@ from zenith.cli.arguments import (
 )
 from zenith.cli.workspace import add_workspace_parser
 from zenith.demo.events import IN_PLACE_ANOMALIES
-from zenith.lakehouse.config import CONNECT_PORT, LANDING, Config
+from zenith.lakehouse.config import CONNECT_PORT, DEFAULT_RETENTION_HOURS, LANDING, Config
 from zenith.lakehouse.errors import ZenithError
 from zenith.pipeline.params import STATUS_RUNS
 
@@ -79,6 +79,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--runs", type=positive_int, default=STATUS_RUNS, help="how many of the last runs that ended to show"
     )
     status.set_defaults(func=cmd_status)
+
+    maintain = sub.add_parser(
+        "maintain", help="compact every table's small files and delete the files no version still reads"
+    )
+    maintain.add_argument(
+        "--retention-hours",
+        type=non_negative_int,
+        default=DEFAULT_RETENTION_HOURS,
+        help="keep the files of the versions of the last N hours, for time travel "
+        f"(default {DEFAULT_RETENTION_HOURS}, Delta's; 0 is allowed on a local lakehouse)",
+    )
+    maintain.set_defaults(func=cmd_maintain)
 
     sql = sub.add_parser("sql", help="run Spark SQL against the local lakehouse")
     sql.add_argument("query")
@@ -166,6 +178,19 @@ def cmd_status(args: argparse.Namespace) -> int:
         require_setup(spark, config)
         health = read_health(spark, config, args.runs)
     print(format_health(health, utc_now()))
+    return 0
+
+
+def cmd_maintain(args: argparse.Namespace) -> int:
+    """OPTIMIZE and VACUUM every pipeline table, with a line per table (what ``utils/maintain`` runs)."""
+    from zenith.lakehouse.maintenance import maintain
+    from zenith.lakehouse.runtime import get_spark
+    from zenith.lakehouse.setup import require_setup
+
+    config = _config(args)
+    spark = get_spark(config, app_name="zenith-maintain")
+    require_setup(spark, config)
+    maintain(spark, config, args.retention_hours)
     return 0
 
 

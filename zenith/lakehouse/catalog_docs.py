@@ -33,24 +33,41 @@ QUARANTINE_REASONS = (
 )
 
 
+# Delta optimized writes: each write of a table with this property is one file (per partition it
+# touches), however many tasks computed it; the tables written a few rows at a time have it.
+ONE_FILE_WRITES = {"delta.autoOptimize.optimizeWrite": "true"}
+SMALL_WRITES = (
+    names.GOLD_PRODUCT_PERFORMANCE,
+    names.GOLD_CUSTOMER_SUMMARY,
+    names.GOLD_CUSTOMER_STATE,
+    names.NULL_REGION_USERS,
+    names.RUN_METRICS,
+    names.INGESTED_FILES,
+    names.SILVER_BATCHES,
+)
+
+
 @dataclass(frozen=True)
 class TableDocs:
-    """A table's comment, each column's comment, and its CHECK constraints (name -> SQL condition)."""
+    """A table's comment, its columns' comments, CHECK constraints (name -> SQL condition) and Delta properties."""
 
     comment: str
     columns: dict[str, str]
     constraints: dict[str, str] = field(default_factory=dict)
     quality: str = ""
+    properties: dict[str, str] = field(default_factory=dict)
 
     @property
     def version(self) -> str:
         """A short hash of every text here: a table stamped with another one gets these again."""
         texts = [self.comment, self.columns, self.constraints, self.quality]
+        texts += [self.properties] if self.properties else []  # tables without any keep their stamp
         return hashlib.sha256(json.dumps(texts, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def docs(table: Table, comment: str, columns: dict[str, str], **constraints: str) -> TableDocs:
-    return TableDocs(comment, columns, constraints, QUALITY[table.schema])
+    properties = ONE_FILE_WRITES if table in SMALL_WRITES else {}
+    return TableDocs(comment, columns, constraints, QUALITY[table.schema], dict(properties))
 
 
 SOURCE_FILE = {

@@ -69,6 +69,9 @@ TABLES = (
     INGESTED_FILES,
     SILVER_BATCHES,
 )
+# The pipeline's streaming queries over its own Delta tables: the table whose checkpoint is the query's
+# (``Config.checkpoint``) -> the table it reads. Maintenance keeps the files a query has yet to read.
+STREAM_SOURCES = {SILVER_ACTIVITY: BRONZE_EVENTS, GOLD_PRODUCT_PERFORMANCE: SILVER_ACTIVITY}
 
 LAYERS = ("bronze", "silver", "gold", "analytics")
 LAYER_OF_SCHEMA = {BRONZE: "bronze", SILVER: "silver", GOLD: "gold"}
@@ -91,6 +94,8 @@ WIDGETS = tuple(WIDGET_DEFAULTS)
 
 DEFAULT_MAX_EVENT_AGE_DAYS = int(WIDGET_DEFAULTS["max_event_age_days"])
 DEFAULT_DEDUPE_HORIZON_HOURS = int(WIDGET_DEFAULTS["dedupe_horizon_hours"])
+# Table maintenance keeps the files the versions of this many hours read: Delta's default, 7 days.
+DEFAULT_RETENTION_HOURS = 168
 
 LAKEHOUSE_ENV = "ZENITH_LAKEHOUSE"
 CONNECT_PORT = 15002  # Spark Connect's usual port
@@ -210,6 +215,11 @@ class Config:
     def table_name(self, table: Table) -> str:
         """The quoted name Spark SQL and ``saveAsTable`` accept in this environment."""
         return f"{self.schema_name(table.schema)}.{quote(table.name)}"
+
+    def delta_target(self, table: Table) -> str:
+        """The table in a Delta command (OPTIMIZE, VACUUM, DESCRIBE): its path locally, its name on Databricks."""
+        path = self.table_path(table)
+        return "delta." + quote(str(path)) if path is not None else self.table_name(table)
 
     # --- Paths -----------------------------------------------------------------------------
     @property

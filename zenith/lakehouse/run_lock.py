@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -55,3 +57,15 @@ def release_run_lock(config: Config) -> None:
     handle = _held.pop(config.lakehouse, None) if config.is_local else None
     if handle is not None:
         handle.close()
+
+
+@contextmanager
+def run_lock_held(config: Config) -> Iterator[None]:
+    """Hold the run lock for a block; a lock this process held before the block stays held after it."""
+    held_before = config.lakehouse in _held
+    acquire_run_lock(config)
+    try:
+        yield
+    finally:
+        if not held_before:
+            release_run_lock(config)

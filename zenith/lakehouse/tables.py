@@ -141,12 +141,12 @@ def _write(
 ) -> None:
     """Write ``df`` in ``mode``, with its columns' comments; then give the table its docs if it lacks them.
 
-    A new table with constraints is first created empty with them, so they hold from its first row;
-    any other new table is created by the write itself and gets its docs just after.
+    A new table with constraints or Delta properties is first created empty with them, so they hold
+    from its first row; any other new table is created by the write itself and gets its docs just after.
     """
     spark = df.sparkSession
     exists = table_exists(spark, config, table)
-    if not exists and TABLE_DOCS[table].constraints:
+    if not exists and (TABLE_DOCS[table].constraints or TABLE_DOCS[table].properties):
         _create_table(df, config, table, partition_by)
         exists = True
     writer = with_comments(df, table).write.format("delta").mode(mode).options(**options)
@@ -176,7 +176,7 @@ def _create_table(df: DataFrame, config: Config, table: Table, partition_by: Seq
         + (f" COMMENT {sql_string(docs.columns[field.name])}" if field.name in docs.columns else "")
         for field in df.schema.fields
     )
-    properties = {QUALITY_PROPERTY: docs.quality}
+    properties = {QUALITY_PROPERTY: docs.quality, **docs.properties}
     if path is not None:
         constraints = {
             CONSTRAINT + constraint: condition for constraint, condition in docs.constraints.items()
@@ -231,8 +231,8 @@ def document_table(spark: SparkSession, config: Config, table: Table) -> None:
 
     A table stamped with the texts' version costs one look at its properties: no commit, no Spark
     job. Otherwise one commit sets the column comments that differ, one per constraint adds or
-    replaces it, and a last one sets the table comment, the tier and the stamp, so a run stopped
-    halfway leaves no stamp and the next write finishes the job.
+    replaces it, and a last one sets the table comment, the tier, its Delta properties and the stamp,
+    so a run stopped halfway leaves no stamp and the next write finishes the job.
     """
     docs, name = TABLE_DOCS[table], config.table_name(table)
     with storage_errors(name):
@@ -257,7 +257,8 @@ def document_table(spark: SparkSession, config: Config, table: Table) -> None:
         for constraint, condition in docs.constraints.items():
             if have.get(constraint) != wanted[constraint]:
                 spark.sql(f"ALTER TABLE {name} ADD CONSTRAINT {quote(constraint)} CHECK ({condition})")
-        stamp = {"comment": docs.comment, QUALITY_PROPERTY: docs.quality, VERSION_PROPERTY: docs.version}
+        stamp = {"comment": docs.comment, QUALITY_PROPERTY: docs.quality, **docs.properties}
+        stamp[VERSION_PROPERTY] = docs.version
         settings = ", ".join(f"{sql_string(key)} = {sql_string(value)}" for key, value in stamp.items())
         spark.sql(f"ALTER TABLE {name} SET TBLPROPERTIES ({settings})")
 
