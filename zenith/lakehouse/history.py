@@ -13,14 +13,14 @@ import datetime as dt
 import json
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from pyspark.errors import PySparkException
 from pyspark.sql import SparkSession
 
 from zenith.lakehouse.config import Config, Table
 from zenith.lakehouse.manifest import DELTA_COMMIT
+from zenith.lakehouse.runtime import conf_set
 from zenith.lakehouse.tables import table_exists
 
 USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
@@ -47,21 +47,8 @@ def commits_tagged(spark: SparkSession, run_id: str) -> Iterator[None]:
     A platform that refuses the setting (serverless allows few) keeps its commits untagged: the
     run still works, and only the status's "unfinished" detection goes without it.
     """
-    try:
-        previous = spark.conf.get(USER_METADATA_CONF, None)
-        spark.conf.set(USER_METADATA_CONF, run_tag(run_id))
-        tagged = True
-    except PySparkException:
-        tagged = False
-    try:
+    with conf_set(spark, {USER_METADATA_CONF: run_tag(run_id)}):
         yield
-    finally:
-        if tagged:
-            with suppress(PySparkException):
-                if previous is None:
-                    spark.conf.unset(USER_METADATA_CONF)
-                else:
-                    spark.conf.set(USER_METADATA_CONF, previous)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,7 @@ name on Databricks (``Config.delta_target``).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from zenith.lakehouse import config as names
 from zenith.lakehouse.config import DEFAULT_RETENTION_HOURS, Config, Table
 from zenith.lakehouse.errors import ZenithError, storage_errors
 from zenith.lakehouse.run_lock import run_lock_held
+from zenith.lakehouse.runtime import conf_set
 from zenith.lakehouse.stream_backlog import stream_readers, unread_backlog
 from zenith.lakehouse.tables import table_exists
 
@@ -194,28 +194,6 @@ def files_on_disk(folder: Path | None) -> Files | None:
                 count += 1
                 size += os.path.getsize(os.path.join(parent, name))
     return Files(count, size)
-
-
-@contextmanager
-def conf_set(spark: SparkSession, settings: dict[str, str]) -> Iterator[None]:
-    """Spark settings for a block, each restored after it; one the platform refuses is left as it is."""
-    restore = {}
-    for key, value in settings.items():
-        try:
-            previous = spark.conf.get(key, None)
-            spark.conf.set(key, value)
-        except PySparkException:
-            continue
-        restore[key] = previous
-    try:
-        yield
-    finally:
-        for key, previous in restore.items():
-            with suppress(PySparkException):
-                if previous is None:
-                    spark.conf.unset(key)
-                else:
-                    spark.conf.set(key, previous)
 
 
 def _size(size: float) -> str:

@@ -15,6 +15,8 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -114,6 +116,28 @@ def set_conf(spark: SparkSession, key: str, value: str) -> bool:
     except PySparkException:
         return False
     return True
+
+
+@contextmanager
+def conf_set(spark: SparkSession, settings: dict[str, str]) -> Iterator[None]:
+    """Spark settings for a block, each restored after it; one the platform refuses is left as it is."""
+    restore = {}
+    for key, value in settings.items():
+        try:
+            previous = spark.conf.get(key, None)
+            spark.conf.set(key, value)
+        except PySparkException:
+            continue
+        restore[key] = previous
+    try:
+        yield
+    finally:
+        for key, previous in restore.items():
+            with suppress(PySparkException):
+                if previous is None:
+                    spark.conf.unset(key)
+                else:
+                    spark.conf.set(key, previous)
 
 
 def get_spark(config: Config | None = None, app_name: str = "zenith") -> SparkSession:
