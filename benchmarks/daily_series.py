@@ -1,6 +1,6 @@
 """Daily-series benchmark: small runs in one warm Python process, against yardstick (a').
 
-``python benchmarks/daily_series.py [--days 14] [--events 2000] [--json]``
+``python benchmarks/daily_series.py [--days 60] [--events 2000] [--json]``
 
 A new lakehouse gets the generator's customers and products; then, day after day, one event file of
 ``--events`` events dated the next day lands and ``run_pipeline`` (what ``ELT.py`` runs: bronze,
@@ -8,6 +8,10 @@ silver, gold, the answers, the summary and the status) runs on it, in the same P
 Spark session. After each run the same session runs yardstick (a'): the plain PySpark batch
 medallion (``plain_medallion.py``) over the dimensions and that day's file alone. The first run of
 each warms the JVM and is not counted; the figure is the median of the runs from the 5th on.
+
+After the last day it prints the first and the last ten runs' times, then runs ``zenith maintain
+--retention-hours 0`` and prints each table's data files and bytes on disk before and after, against its
+live bytes (the target: at most twice), and silver's data files per date.
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from plain_medallion import bronze, gold, silver
 
 from zenith.demo.generator import generate
 from zenith.demo.settings import GeneratorSettings
+from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config
+from zenith.lakehouse.maintenance import files_on_disk, maintain
 from zenith.lakehouse.runtime import get_spark
 from zenith.lakehouse.setup import setup_environment
 from zenith.pipeline.params import RunParams
@@ -36,6 +42,7 @@ from zenith.pipeline.run import run_pipeline
 FIRST_COUNTED = 5  # runs before the 5th warm the JVM, the caches and the tables' first commits
 TARGET_SECONDS = 6.0
 TARGET_RATIO = 2.0
+DISK_TO_LIVE = 2.0  # after maintain: no table's files on disk more than twice its live bytes
 
 
 def day_landing(config: Config, event_file: Path, folder: Path) -> Path:
@@ -63,9 +70,31 @@ def plain_job(spark, landing: Path, out: Path) -> float:
     return time.monotonic() - started
 
 
+def print_storage(spark, config: Config, runs: list[float]) -> None:
+    """The first and last ten runs' times; each table's files before and after ``maintain`` at 0 hours."""
+    for label, some in (("first", runs[:10]), ("last", runs[-10:])):
+        print(f"{label} {len(some)} runs: " + " ".join(f"{seconds:.1f}" for seconds in some) + " s")
+    done = maintain(spark, config, retention_hours=0, log=lambda line: None)
+    print(f"{'table':<40} {'on disk before':>22} {'on disk after':>22} {'live':>10} {'disk/live':>9}")
+    for report in done:
+        live, after = report.live_after, report.disk_after
+        ratio = after.size / live.size if live.size else 1.0
+        met = "" if ratio <= DISK_TO_LIVE else f"  (target <= {DISK_TO_LIVE:.0f}x: not met)"
+        name = f"{report.table.schema}.{report.table.name}"
+        print(f"{name:<40} {report.disk_before!s:>22} {after!s:>22} {live.size:>10,d} {ratio:>8.2f}x{met}")
+    worst = max(report.disk_after.size / max(report.live_after.size, 1) for report in done)
+    print(f"largest disk/live after maintain: {worst:.2f}x (target <= {DISK_TO_LIVE:.0f}x)")
+    silver = config.table_path(names.SILVER_ACTIVITY)
+    per_date = [files_on_disk(folder).count for folder in sorted(silver.glob("event_date=*"))]
+    print(
+        f"silver data files per date after maintain: at most {max(per_date)}, median "
+        f"{statistics.median(per_date):g}, over {len(per_date)} dates"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=int, default=14)
+    parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--json", action="store_true", help="end with one JSON line of the figures")
     args = parser.parse_args(argv)
@@ -91,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"day {day:3d}: run {runs[-1]:5.1f} s ({layers}); plain (a') {plain[-1]:4.1f} s", flush=True
             )
+        print_storage(spark, config, runs)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     run_median = statistics.median(runs[FIRST_COUNTED - 1 :])

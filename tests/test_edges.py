@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 import uuid
@@ -22,9 +23,10 @@ from tests.reliability import (
 )
 from tests.test_reliability import desk_view
 from zenith.lakehouse import config as names
+from zenith.lakehouse.landing import file_fingerprint
 from zenith.lakehouse.runtime import register_local_tables
 from zenith.lakehouse.tables import read_table
-from zenith.pipeline import bronze
+from zenith.pipeline import bronze, event_files
 
 MONTH_AGO = time.time() - 30 * 24 * 3600
 
@@ -185,3 +187,27 @@ def test_a_same_size_rewrite_with_its_old_modification_time_is_still_a_changed_f
     ]
     assert (report.rows, report.problems["changed_files"]) == (0, 1)
     assert bronze_files(spark, config) == [("e1", "events-1.json")]
+
+
+def test_the_changed_file_check_reads_only_the_files_touched_since_ingestion(spark, config, monkeypatch):
+    for n in (1, 2, 3):
+        write_events(config, f"events-{n}.json", event(f"e{n}", f"2026-03-01T10:0{n}:00+00:00"))
+    bronze.ingest_events(spark, config)
+    rewritten = config.events_landing / "events-2.json"
+    stat = rewritten.stat()
+    write_events(config, "events-2.json", event("e9", "2026-03-01T10:02:00+00:00"))  # same size
+    os.utime(rewritten, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    write_events(config, "events-4.json", event("e4", "2026-03-01T10:04:00+00:00"))
+    opened = []
+
+    def fingerprint(path):
+        opened.append(path.name)
+        return file_fingerprint(path)
+
+    # No clock margin: the files landed a moment before bronze read them count as untouched since.
+    monkeypatch.setattr(event_files, "CLOCK_MARGIN", dt.timedelta(0))
+    monkeypatch.setattr(event_files, "file_fingerprint", fingerprint)
+    checked = event_files.check_event_files(spark, config, warn=lambda line: None)
+
+    assert opened == ["events-2.json"]
+    assert (checked.changed, [path.name for path in checked.new]) == (1, ["events-4.json"])

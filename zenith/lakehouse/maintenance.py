@@ -26,9 +26,6 @@ from zenith.lakehouse.stream_backlog import stream_readers, unread_backlog
 from zenith.lakehouse.tables import table_exists
 
 RETENTION_CHECK_CONF = "spark.databricks.delta.retentionDurationCheck.enabled"
-# How many tasks VACUUM lists a table's folders with (Spark's default is 10,000).
-LISTING_PARALLELISM_CONF = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
-LOCAL_LISTING_PARALLELISM = "8"
 
 
 @dataclass(frozen=True)
@@ -117,14 +114,12 @@ def vacuum(spark: SparkSession, config: Config, table: Table, retention_hours: i
     """VACUUM ``table``, keeping the files of the last ``retention_hours`` of versions.
 
     Locally, Delta's retention check is off for the call when the retention is shorter than its default
-    (the run lock keeps writers out), and the folder listing runs as a few tasks: Spark's default of
-    10,000 listing tasks makes a VACUUM of a small local table take half a minute.
+    (the run lock keeps writers out). The local session lists the table's folders with a few tasks
+    (``runtime.LOCAL_CONF``): Spark's default of 10,000 makes a VACUUM of a small table take half a minute.
     """
     target, settings = config.delta_target(table), {}
-    if config.is_local:
-        settings[LISTING_PARALLELISM_CONF] = LOCAL_LISTING_PARALLELISM
-        if retention_hours < DEFAULT_RETENTION_HOURS:
-            settings[RETENTION_CHECK_CONF] = "false"
+    if config.is_local and retention_hours < DEFAULT_RETENTION_HOURS:
+        settings[RETENTION_CHECK_CONF] = "false"
     with conf_set(spark, settings):
         try:
             spark.sql(f"VACUUM {target} RETAIN {int(retention_hours)} HOURS").collect()

@@ -51,6 +51,9 @@ LOCAL_CONF = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.adaptive.enabled": "true",
     "spark.databricks.delta.snapshotPartitions": "2",
+    # Folder listings of more than 32 paths (the file source's landing folder, VACUUM's table folder) run
+    # as a Spark job of up to this many tasks; Spark's 10,000 made one run over 10,000 landed files 30 s slower.
+    "spark.sql.sources.parallelPartitionDiscovery.parallelism": "8",
     "spark.driver.memory": "1536m",
     "spark.driver.extraJavaOptions": " ".join(
         (

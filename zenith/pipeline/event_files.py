@@ -39,9 +39,9 @@ def file_path(uri: str) -> Path:
     return Path(unquote(parsed.path)) if parsed.scheme else Path(uri)
 
 
-# What bronze knew of a file when it ingested it: size, modification time and fingerprint (None when
-# the file was recorded before fingerprints were kept, or could not be read then).
-IngestedFile = tuple[int, datetime, str | None]
+# What bronze knew of a file when it ingested it: size, modification time, fingerprint (None when
+# the file was recorded before fingerprints were kept, or could not be read then) and ingestion time.
+IngestedFile = tuple[int, datetime, str | None, datetime]
 
 
 def ingested_files(spark: SparkSession, config: Config) -> dict[Path, IngestedFile]:
@@ -69,6 +69,7 @@ def latest_versions(rows: list[Row]) -> dict[Path, IngestedFile]:
             row.source_file_size,
             row.source_file_modified,
             row[FINGERPRINT],
+            row.ingestion_timestamp,
         )
     return latest
 
@@ -85,21 +86,31 @@ class ChangedFile:
         return f"{self.path.name} (ingested {self.ingested_size} bytes, now {self.size})"
 
 
+# How long before bronze's ingestion time (its batch's start, after the listing) a file's status must
+# have last changed for the file to be known unchanged without reading it: a margin for the clocks of
+# a cloud volume and of the cluster. Only files landed within it of their batch's start are read again.
+CLOCK_MARGIN = timedelta(seconds=1)
+
+
 def changed_files(ingested: dict[Path, IngestedFile]) -> list[ChangedFile]:
     """The ingested files that are still landed but were rewritten or appended to since.
 
     A different size or modification time is a change; so is a different fingerprint, which
-    catches a rewrite of the same size whose modification time was kept or set back.
+    catches a rewrite of the same size whose modification time was kept or set back. Only a file
+    whose status changed after bronze ingested it is read for its fingerprint: a write, or setting
+    the modification time back, sets the status-change time (``st_ctime``) to now, and nothing
+    sets it back, so the check reads the files touched since, not every file ever landed.
     """
     changed = []
-    for path, (size, modified, fingerprint) in sorted(ingested.items()):
+    for path, (size, modified, fingerprint, ingested_at) in sorted(ingested.items()):
         try:
             stat = path.stat()
         except OSError:
             continue  # removed after ingestion: nothing is left unread
         # Spark's file modification times have millisecond precision.
         same_stat = stat.st_size == size and abs(stat.st_mtime - modified.timestamp()) < 0.001
-        if not same_stat or (fingerprint is not None and file_fingerprint(path) != fingerprint):
+        touched = stat.st_ctime >= (ingested_at - CLOCK_MARGIN).timestamp()
+        if not same_stat or (fingerprint is not None and touched and file_fingerprint(path) != fingerprint):
             changed.append(ChangedFile(path, size, stat.st_size))
     return changed
 
@@ -228,7 +239,7 @@ def check_event_files(spark: SparkSession, config: Config, warn: Callable[[str],
     landed = landed_files(config.events_landing)
     new = tuple(path for path in landed if path not in ingested)
     if config.json_array:
-        check_json_array_files(landed)
+        check_json_array_files(new)
     else:
         check_json_lines(new)
     changed = changed_files(ingested)
