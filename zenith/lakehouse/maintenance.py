@@ -9,7 +9,6 @@ name on Databricks (``Config.delta_target``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from pyspark.sql import SparkSession
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import DEFAULT_RETENTION_HOURS, Config, Table
 from zenith.lakehouse.errors import ZenithError, storage_errors
+from zenith.lakehouse.landing import landed_files
 from zenith.lakehouse.run_lock import run_lock_held
 from zenith.lakehouse.runtime import conf_set
 from zenith.lakehouse.stream_backlog import stream_readers, unread_backlog
@@ -181,14 +181,8 @@ def files_on_disk(folder: Path | None) -> Files | None:
     """
     if folder is None:
         return None
-    count = size = 0
-    for parent, folders, files in os.walk(folder):
-        folders[:] = [name for name in folders if not name.startswith(("_", "."))]
-        for name in files:
-            if not name.startswith(("_", ".")):
-                count += 1
-                size += os.path.getsize(os.path.join(parent, name))
-    return Files(count, size)
+    data = landed_files(folder)  # the same rule as Spark's readers: no name starting with "_" or "."
+    return Files(len(data), sum(path.stat().st_size for path in data))
 
 
 def _size(size: float) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -19,8 +18,8 @@ from pyspark.sql import functions as F
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config, Table
+from zenith.lakehouse.manifest import BATCH_FILE
 
-BATCH_FILE = re.compile(r"\d+")  # offsets/N, commits/N (not their .N.crc)
 # Delta operations that add or remove no rows: a stream reading the table skips their versions.
 NO_DATA_OPERATIONS = frozenset(
     {
