@@ -16,6 +16,7 @@ from tests.reliability import (
     ts,
 )
 from zenith.lakehouse import config as names
+from zenith.lakehouse.stream_backlog import replayed_batch
 
 
 @pytest.mark.parametrize(
@@ -35,6 +36,7 @@ def test_a_batch_killed_between_its_writes_is_replayed_exactly_once(spark, confi
     with pytest.raises(Exception, match="killed before writing"):
         run_pipeline(config, layers=("silver",))
     silver_version = table_version(spark, config, names.SILVER_ACTIVITY)
+    assert replayed_batch(config.checkpoint(names.SILVER_ACTIVITY)) == 0  # planned, not committed
     monkeypatch.undo()
 
     rerun, _ = run_pipeline(config, layers=("silver",))
@@ -48,3 +50,17 @@ def test_a_batch_killed_between_its_writes_is_replayed_exactly_once(spark, confi
     assert run_metrics(spark, config, rerun) == silver_metrics(
         rows_read=4, quarantined_unknown_product=1, duplicates_removed=1, rows_written=2
     )
+
+
+def test_the_batch_a_restarted_query_runs_again_is_its_last_planned_one_if_not_committed(tmp_path):
+    checkpoint = tmp_path / "checkpoint"
+    assert replayed_batch(checkpoint) is None  # a query that never ran
+    (checkpoint / "offsets").mkdir(parents=True)
+    (checkpoint / "commits").mkdir()
+    for batch in ("0", "1", "2", ".2.crc"):
+        (checkpoint / "offsets" / batch).write_text("v1")
+    for batch in ("0", "1"):
+        (checkpoint / "commits" / batch).write_text("v1")
+    assert replayed_batch(checkpoint) == 2
+    (checkpoint / "commits" / "2").write_text("v1")
+    assert replayed_batch(checkpoint) is None

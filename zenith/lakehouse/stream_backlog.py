@@ -66,6 +66,16 @@ def unread_backlog(spark: SparkSession, config: Config, source: Table, reader: T
     return None
 
 
+def replayed_batch(checkpoint: Path) -> int | None:
+    """The micro-batch a query restarted on ``checkpoint`` runs again: its last planned batch, if not committed.
+
+    Spark writes ``offsets/N`` before it runs batch N and ``commits/N`` after, and plans batch N + 1
+    only then; so no other batch of the checkpoint can have written anything before.
+    """
+    planned, done = _batches(checkpoint / "offsets"), _batches(checkpoint / "commits")
+    return planned[-1] if planned and planned[-1] not in done else None
+
+
 def data_versions(spark: SparkSession, config: Config, table: Table, since: int) -> list[int]:
     """The versions from ``since`` on that changed rows of ``table``, oldest first."""
     history = spark.sql(f"DESCRIBE HISTORY {config.delta_target(table)}")

@@ -23,13 +23,22 @@ from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.run_metrics import record_metrics
+from zenith.lakehouse.stream_backlog import replayed_batch
 from zenith.lakehouse.streams import require_checkpoint, txn_app_id, write_batches_available_now
 from zenith.lakehouse.tables import read_table, table_exists
 from zenith.pipeline import quarantine, regions
 from zenith.pipeline import silver_batch as silver_batch_module
 from zenith.pipeline.quarantine import REASONS, for_quarantine, with_quarantine_reason
 from zenith.pipeline.regions import categorize_region
-from zenith.pipeline.silver_batch import COUNTS, DUPLICATE, SILVER, Router, batch_totals, silver_batch
+from zenith.pipeline.silver_batch import (
+    COUNTS,
+    DUPLICATE,
+    SILVER,
+    Router,
+    batch_totals,
+    silver_batch,
+    with_route,
+)
 
 WATERMARK_MINUTES = 3
 # What silver's batch function needs besides this module, shipped by value to a Connect server's Python.
@@ -113,10 +122,26 @@ def route_events(
     ``horizon_hours`` before it (``seen_ids``: id, ``seen_at``) is a duplicate, however it is
     dated; an event of an unknown product is ``unknown_product``; one more than 3 minutes older
     than ``watermark`` (the newest event time of earlier batches) is ``late``; of the rest, the
-    earliest copy of each id goes to silver and the others are duplicates.
+    earliest copy of each id goes to silver and the others are duplicates (``with_route``).
+    """
+    classify = classify_events(products, customers, seen_ids, watermark, max_event_age_days, horizon_hours)
+    return lambda events: events.transform(classify).transform(with_route)
+
+
+def classify_events(
+    products: DataFrame,
+    customers: DataFrame,
+    seen_ids: DataFrame,
+    watermark: dt.datetime | None,
+    max_event_age_days: int,
+    horizon_hours: int,
+) -> Callable[[DataFrame], DataFrame]:
+    """``route_events`` up to the choice among copies: ``route`` is NULL for a row that may go to silver.
+
+    Every other row already has its final route, so the quarantine is read from these rows alone.
     """
 
-    def route(events: DataFrame) -> DataFrame:
+    def classify(events: DataFrame) -> DataFrame:
         joined = (
             events.transform(with_quarantine_reason(max_event_age_days))
             .join(F.broadcast(products), on="product_id", how="left")
@@ -126,45 +151,20 @@ def route_events(
         )
         trusted = F.col("quarantine_reason").isNull()
         late = trusted & is_late(watermark)
-        candidate = trusted & ~F.col("_seen") & F.col("product_name").isNotNull() & ~late
-        first = Window.partitionBy("event_id").orderBy(
-            (~candidate).asc(), "event_dt", "source_file", "ingestion_timestamp"
-        )
-        routed = joined.withColumn("late", late).withColumn(
+        classified = joined.withColumn("late", late).withColumn(
             "route",
             F.when(~trusted, F.col("quarantine_reason"))
             .when(F.col("_seen"), F.lit(DUPLICATE))
             .when(F.col("product_name").isNull(), F.lit("unknown_product"))
-            .when(late, F.lit("late"))
-            .when(F.row_number().over(first) == 1, F.lit(SILVER))
-            .otherwise(F.lit(DUPLICATE)),
+            .when(late, F.lit("late")),
         )
-        return routed.drop("_seen", "seen_at", "customer_id")
+        return classified.drop("_seen", "seen_at", "customer_id")
 
-    return route
-
-
-def to_silver(routed: DataFrame) -> DataFrame:
-    """The silver schema: ``action``, UTC ``event_date``, in a fixed column order."""
-    return routed.select(
-        "event_id",
-        "event_dt",
-        F.to_date("event_dt").alias("event_date"),
-        F.col("event_type").alias("action"),
-        "user_id",
-        "session_id",
-        "region",
-        "product_id",
-        "product_name",
-        "category",
-        "price",
-        "source_file",
-        "ingestion_timestamp",
-    )
+    return classify
 
 
 def router(config: Config) -> Router:
-    """``route(batch, seen, watermark)`` for this configuration, reading both dimensions in the batch.
+    """``route(batch, seen, watermark)`` for this configuration: ``classify_events`` with both dimensions.
 
     The dimensions are read inside the batch, through the batch's session, so the function also
     runs in the Python process Spark Connect gives ``foreachBatch``; they are small, broadcast, and
@@ -179,7 +179,7 @@ def router(config: Config) -> Router:
         spark = batch.sparkSession
         products = product_dimension(read_table(spark, config, names.BRONZE_PRODUCTS))
         customers = customer_dimension(read_table(spark, config, names.BRONZE_CUSTOMERS))
-        return batch.transform(route_events(products, customers, seen, watermark, max_age, horizon))
+        return batch.transform(classify_events(products, customers, seen, watermark, max_age, horizon))
 
     return route
 
@@ -258,7 +258,8 @@ def run_silver(
     ensure_quarantine(spark, config, run_id)
     app_id = txn_app_id(config, names.SILVER_ACTIVITY)
     events = spark.readStream.table(config.table_name(names.BRONZE_EVENTS))
-    write_batch = silver_batch(config, run_id, app_id, router(config), to_silver)
+    replayed = replayed_batch(config.checkpoint(names.SILVER_ACTIVITY))
+    write_batch = silver_batch(config, run_id, app_id, router(config), replayed)
     query = write_batches_available_now(
         events, config, names.SILVER_ACTIVITY, "silver_sessionized_activity", write_batch
     )

@@ -1,10 +1,13 @@
 """One silver micro-batch: route each bronze row once, then write silver, quarantine and the counts.
 
-The batch is read from bronze once and persisted; every output comes from that one copy. Each of
-the three writes is an idempotent Delta append (``txnAppId`` tied to the stream's checkpoint,
-``txnVersion`` the batch id), so a batch replayed after a kill writes nothing twice, and the
-replay decides every row as the first attempt did: it reads the watermark of earlier batches only,
-and leaves its own rows out of the duplicate lookup.
+The batch is read from bronze once and persisted; every output comes from that one copy. Silver's
+append routes the rows as it writes them and counts every route on the way (``observe``), so no
+pass of its own counts them; the quarantine is then read from the rows classified before the
+choice among copies of one id, which it does not need. Each of the three writes is an idempotent
+Delta append (``txnAppId`` tied to the stream's checkpoint, ``txnVersion`` the batch id), so a
+batch replayed after a kill writes nothing twice, and the replay decides every row as the first
+attempt did: it reads the watermark of earlier batches only, and leaves its own rows out of the
+duplicate lookup. A replayed batch counts its routes first, as its silver append may be skipped.
 
 ``_system.silver_batches`` keeps one row per batch: its counts by route and the newest event time
 seen so far, which is where the next batch's watermark comes from.
@@ -13,14 +16,15 @@ seen so far, which is where the next batch's watermark comes from.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession, Window
 from pyspark.sql import functions as F
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config
-from zenith.lakehouse.tables import append_table, read_table, table_exists
+from zenith.lakehouse.tables import append_table, ensure_table, read_table, table_exists
 from zenith.pipeline.quarantine import REASONS, for_quarantine
 
 SILVER = "silver"
@@ -28,20 +32,55 @@ DUPLICATE = "duplicate"
 ROUTES = (*REASONS, DUPLICATE, SILVER)
 COUNTS = ("rows_read", *ROUTES, "late_dropped", "no_region")
 
-# route(batch, seen, watermark) -> the batch's rows with ``route``, ``late`` and silver's columns.
+# route(batch, seen, watermark) -> the batch's rows with ``late``, silver's columns and ``route``: final
+# for a row that cannot go to silver, NULL for one that may (``with_route`` then picks among copies).
 Router = Callable[[DataFrame, DataFrame, "dt.datetime | None"], DataFrame]
 
 
-def batch_counts(routed: DataFrame) -> DataFrame:
-    """One row: rows read, rows per route, late rows, silver rows without a region, newest trusted time."""
-    to_silver = F.col("route") == SILVER
-    return routed.agg(
+def with_route(classified: DataFrame) -> DataFrame:
+    """Every row routed: of the rows that may go to silver, the earliest copy of each id does; the rest are
+    duplicates."""
+    first = Window.partitionBy("event_id").orderBy(
+        F.col("route").isNotNull(), "event_dt", "source_file", "ingestion_timestamp"
+    )
+    chosen = F.when(F.row_number().over(first) == 1, F.lit(SILVER)).otherwise(F.lit(DUPLICATE))
+    return classified.withColumn("route", F.coalesce(F.col("route"), chosen))
+
+
+def to_silver(routed: DataFrame) -> DataFrame:
+    """The silver schema: ``action``, UTC ``event_date``, in a fixed column order."""
+    return routed.select(
+        "event_id",
+        "event_dt",
+        F.to_date("event_dt").alias("event_date"),
+        F.col("event_type").alias("action"),
+        "user_id",
+        "session_id",
+        "region",
+        "product_id",
+        "product_name",
+        "category",
+        "price",
+        "source_file",
+        "ingestion_timestamp",
+    )
+
+
+def count_columns() -> list[Column]:
+    """Rows read, rows per route, late rows, silver rows without a region, newest trusted time."""
+    goes_to_silver = F.col("route") == SILVER
+    return [
         F.count(F.lit(1)).alias("rows_read"),
         *[F.count_if(F.col("route") == route).alias(route) for route in ROUTES],
         F.count_if(F.col("late")).alias("late_dropped"),
-        F.count_if(to_silver & F.col("region").isNull()).alias("no_region"),
+        F.count_if(goes_to_silver & F.col("region").isNull()).alias("no_region"),
         F.max(F.when(F.col("quarantine_reason").isNull(), F.col("event_dt"))).alias("max_event_dt"),
-    )
+    ]
+
+
+def batch_counts(routed: DataFrame) -> DataFrame:
+    """One row of ``count_columns``."""
+    return routed.agg(*count_columns())
 
 
 def seen_ids(silver: DataFrame, batch: DataFrame, since: dt.datetime) -> DataFrame:
@@ -75,12 +114,17 @@ def batch_edges(spark: SparkSession, config: Config, app_id: str, batch: DataFra
 
 
 def silver_batch(
-    config: Config, run_id: str, app_id: str, route: Router, to_silver: Callable[[DataFrame], DataFrame]
+    config: Config,
+    run_id: str,
+    app_id: str,
+    route: Router,
+    replayed: int | None = None,
 ) -> Callable[[DataFrame, int], None]:
     """The ``foreachBatch`` function of silver's query: route one bronze micro-batch and write it.
 
-    Tables are read by name inside the function, so it also runs in the separate Python process
-    Spark Connect gives ``foreachBatch``.
+    ``replayed`` is the id of the batch a restarted query runs again (planned but not committed in
+    its checkpoint), if any. Tables are read by name inside the function, so it also runs in the
+    separate Python process Spark Connect gives ``foreachBatch``.
     """
     horizon = dt.timedelta(hours=config.dedupe_horizon_hours)
 
@@ -96,38 +140,54 @@ def silver_batch(
         if table_exists(spark, config, names.SILVER_ACTIVITY):
             silver = read_table(spark, config, names.SILVER_ACTIVITY)
             seen = seen_ids(silver, batch, first_ingested - horizon)
-        routed = route(batch, seen, watermark).persist()
-        counts = batch_counts(routed).first().asDict()
-        batch.unpersist()  # the counts filled routed's cache; every write reads from that one copy
+        classified = route(batch, seen, watermark)
         txn = (app_id, batch_id)
-        if counts[SILVER]:
-            append_table(
-                routed.where(F.col("route") == SILVER).transform(to_silver),
-                config,
-                names.SILVER_ACTIVITY,
-                txn,
-                merge_schema=True,
-                partition_by=("event_date",),
-            )
+        counts = write_silver(classified.transform(with_route), config, txn, batch_id == replayed)
         if counts["rows_read"] - counts[SILVER] - counts[DUPLICATE]:
-            quarantined = routed.where(~F.col("route").isin(SILVER, DUPLICATE))
+            quarantined = classified.where(F.col("route") != DUPLICATE)  # NULL: may go to silver
             rows = quarantined.withColumn("quarantine_reason", F.col("route")).transform(
                 for_quarantine(run_id)
             )
             append_table(rows, config, names.SILVER_QUARANTINE, txn, merge_schema=True)
         if watermark is not None and (counts["max_event_dt"] is None or counts["max_event_dt"] < watermark):
             counts["max_event_dt"] = watermark
-        record = spark.createDataFrame(
-            [(app_id, batch_id, run_id, dt.datetime.now(dt.UTC).replace(tzinfo=None), *counts.values())],
-            BATCHES_SCHEMA,
-        )
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        values = [counts[name] for name in RECORDED]
+        record = spark.createDataFrame([(app_id, batch_id, run_id, now, *values)], BATCHES_SCHEMA)
         # merge_schema: a table from before a quarantine reason existed gets its count column
         append_table(record, config, names.SILVER_BATCHES, txn, merge_schema=True)
-        routed.unpersist()
+        batch.unpersist()
 
     return write
 
 
+def write_silver(routed: DataFrame, config: Config, txn: tuple[str, int], replay: bool) -> dict:
+    """Append the batch's silver rows once and return its counts (``count_columns``), read as they are written.
+
+    A replayed batch counts first: Delta skips an append it already committed, and then reads no row.
+    A first attempt appends even when no row goes to silver, and its commit records that it ran.
+    """
+    silver_rows = F.col("route") == SILVER
+    if replay:
+        counts = batch_counts(routed).first().asDict()
+        if counts[SILVER]:
+            _append_silver(routed.where(silver_rows).transform(to_silver), config, txn)
+        return counts
+    spark = routed.sparkSession
+    if not table_exists(spark, config, names.SILVER_ACTIVITY):  # created first, from rows not observed
+        silver = routed.where(silver_rows).transform(to_silver)
+        ensure_table(silver, config, names.SILVER_ACTIVITY, partition_by=("event_date",))
+    observation = Observation(f"silver_batch_{uuid.uuid4().hex}")
+    observed = routed.observe(observation, *count_columns())
+    _append_silver(observed.where(silver_rows).transform(to_silver), config, txn)
+    return dict(observation.get)
+
+
+def _append_silver(rows: DataFrame, config: Config, txn: tuple[str, int]) -> None:
+    append_table(rows, config, names.SILVER_ACTIVITY, txn, merge_schema=True, partition_by=("event_date",))
+
+
+RECORDED = (*COUNTS, "max_event_dt")  # a batch record's counts, in BATCHES_SCHEMA's order
 BATCHES_SCHEMA = (
     "app_id STRING, batch_id BIGINT, run_id STRING, committed_at TIMESTAMP, "
     + ", ".join(f"{name} BIGINT" for name in COUNTS)
