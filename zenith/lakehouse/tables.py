@@ -163,12 +163,15 @@ def _create_table(df: DataFrame, config: Config, table: Table, partition_by: Seq
     Databricks, whose documentation names only ``ADD CONSTRAINT`` for them, the constraints and the
     docs stamp follow in ``document_table``. A local folder with only the leftovers of a killed first
     commit is written over instead (Delta refuses to create a table in a folder that holds files): a
-    write by path ignores files that no committed version lists; the docs follow then too.
+    write by path ignores files that no committed version lists; the docs follow then too. Either way
+    only ``df``'s schema is used: its rows are never computed here (an observed batch counts once).
     """
     spark, docs, name = df.sparkSession, TABLE_DOCS[table], config.table_name(table)
     path = config.table_path(table)
     if path is not None and path.is_dir() and any(path.iterdir()):
-        empty = with_comments(df.limit(0), table).write.format("delta").mode("overwrite")
+        empty = (
+            with_comments(spark.createDataFrame([], df.schema), table).write.format("delta").mode("overwrite")
+        )
         _save(empty.partitionBy(*partition_by), spark, config, table)
         return document_table(spark, config, table)
     columns = ", ".join(

@@ -24,7 +24,7 @@ from pyspark.sql import functions as F
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config
-from zenith.lakehouse.tables import append_table, ensure_table, read_table, table_exists
+from zenith.lakehouse.tables import append_table, read_table, table_exists
 from zenith.pipeline.quarantine import REASONS, for_quarantine
 
 SILVER = "silver"
@@ -167,23 +167,19 @@ def write_silver(routed: DataFrame, config: Config, txn: tuple[str, int], replay
     A replayed batch counts first: Delta skips an append it already committed, and then reads no row.
     A first attempt appends even when no row goes to silver, and its commit records that it ran.
     """
-    silver_rows = F.col("route") == SILVER
     if replay:
         counts = batch_counts(routed).first().asDict()
         if counts[SILVER]:
-            _append_silver(routed.where(silver_rows).transform(to_silver), config, txn)
+            _append_silver(routed, config, txn)
         return counts
-    spark = routed.sparkSession
-    if not table_exists(spark, config, names.SILVER_ACTIVITY):  # created first, from rows not observed
-        silver = routed.where(silver_rows).transform(to_silver)
-        ensure_table(silver, config, names.SILVER_ACTIVITY, partition_by=("event_date",))
     observation = Observation(f"silver_batch_{uuid.uuid4().hex}")
-    observed = routed.observe(observation, *count_columns())
-    _append_silver(observed.where(silver_rows).transform(to_silver), config, txn)
+    _append_silver(routed.observe(observation, *count_columns()), config, txn)
     return dict(observation.get)
 
 
-def _append_silver(rows: DataFrame, config: Config, txn: tuple[str, int]) -> None:
+def _append_silver(routed: DataFrame, config: Config, txn: tuple[str, int]) -> None:
+    """Append the rows routed to silver, in silver's schema, once per batch (``txn``)."""
+    rows = routed.where(F.col("route") == SILVER).transform(to_silver)
     append_table(rows, config, names.SILVER_ACTIVITY, txn, merge_schema=True, partition_by=("event_date",))
 
 
