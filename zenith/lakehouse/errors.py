@@ -40,6 +40,28 @@ def storage_errors(table: str | None = None) -> Iterator[None]:
         raise ZenithError(message) from None
 
 
+# How a ZenithError raised inside a stream's batch function reads in the stream's error (Python's traceback).
+_RAISED_INSIDE = re.compile(r"ZenithError: ([^\n]+)")
+
+
+@contextmanager
+def batch_errors() -> Iterator[None]:
+    """A ZenithError raised inside a stream's batch function, as the one-line ZenithError it was.
+
+    The stream fails with an error that carries the batch's Python traceback (classic and Spark
+    Connect alike); its last line is the message.
+    """
+    try:
+        yield
+    except ZenithError:
+        raise
+    except Exception as exc:
+        found = [m.group(1) for e in error_chain(exc) for m in _RAISED_INSIDE.finditer(error_text(e))]
+        if not found:
+            raise
+        raise ZenithError(found[-1].strip()) from None
+
+
 def storage_problem(exc: BaseException, table: str | None = None) -> str | None:
     """``cannot write <path> (table <table>): <cause>`` if ``exc`` is a storage failure, else None.
 

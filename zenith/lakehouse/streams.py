@@ -13,7 +13,7 @@ from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
 from zenith.lakehouse.config import LAYER_OF_SCHEMA, LAYERS, Config, Table
-from zenith.lakehouse.errors import ZenithError, storage_errors
+from zenith.lakehouse.errors import ZenithError, batch_errors, storage_errors
 from zenith.lakehouse.tables import (
     created_empty,
     ensure_table,
@@ -131,7 +131,7 @@ def _finish(
     A storage failure inside the stream becomes one line naming the table, the path and the cause.
     """
     kept = recent_progress_kept(spark)
-    with storage_errors(config.table_name(table)):
+    with storage_errors(config.table_name(table)), batch_errors():
         await_with_progress(query, f"{LAYER_OF_SCHEMA.get(table.schema, ''):<7} {query_name}")
     if kept is not None and len(query.recentProgress) >= kept:
         print(

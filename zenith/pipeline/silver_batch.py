@@ -24,6 +24,7 @@ from pyspark.sql import functions as F
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config
+from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.tables import append_table, read_table, table_exists
 from zenith.pipeline.quarantine import REASONS, for_quarantine
 
@@ -101,16 +102,28 @@ def seen_ids(silver: DataFrame, batch: DataFrame, since: dt.datetime) -> DataFra
 
 def batch_edges(spark: SparkSession, config: Config, app_id: str, batch: DataFrame, batch_id: int) -> dict:
     """``first_ingested``: the batch's earliest ingestion time (None for an empty batch); ``watermark``:
-    the newest trusted event time of this stream's batches before ``batch_id`` (None if none). One job.
+    the newest trusted event time of this stream's batches before ``batch_id`` (None if none);
+    ``recorded``: when this batch's own record was written (None if it was not). One job.
     """
     edges = batch.agg(F.lit("first_ingested").alias("edge"), F.min("ingestion_timestamp").alias("at"))
     if table_exists(spark, config, names.SILVER_BATCHES):
-        batches = read_table(spark, config, names.SILVER_BATCHES)
-        earlier = batches.where((F.col("app_id") == app_id) & (F.col("batch_id") < batch_id))
+        batches = read_table(spark, config, names.SILVER_BATCHES).where(F.col("app_id") == app_id)
+        earlier = batches.where(F.col("batch_id") < batch_id)
+        itself = batches.where(F.col("batch_id") == batch_id)
         edges = edges.unionByName(
             earlier.agg(F.lit("watermark").alias("edge"), F.max("max_event_dt").alias("at"))
-        )
-    return {"watermark": None} | dict(edges.collect())
+        ).unionByName(itself.agg(F.lit("recorded").alias("edge"), F.max("committed_at").alias("at")))
+    return {"watermark": None, "recorded": None} | dict(edges.collect())
+
+
+def rewound_checkpoint(config: Config, batch_id: int, recorded: dt.datetime) -> ZenithError:
+    """The error for a batch planned anew by a checkpoint that had already committed it."""
+    return ZenithError(
+        f"silver's checkpoint ({config.checkpoint(names.SILVER_ACTIVITY)}) plans batch {batch_id} anew, but "
+        f"that batch was written at {recorded:%Y-%m-%d %H:%M:%S} UTC ({config.table_name(names.SILVER_BATCHES)}): "
+        "the checkpoint is an older copy, and Delta would skip this batch's writes with any row it adds; "
+        "rebuild with --full-refresh --layers silver,gold (the full_refresh and layers widgets on Databricks)"
+    )
 
 
 def silver_batch(
@@ -133,6 +146,11 @@ def silver_batch(
         batch = batch.persist()
         edges = batch_edges(spark, config, app_id, batch, batch_id)
         first_ingested, watermark = edges["first_ingested"], edges["watermark"]
+        if edges["recorded"] is not None:  # its last write is done: Delta would skip every write again
+            batch.unpersist()
+            if batch_id != replayed:  # not a replay, yet written: the checkpoint went back in time
+                raise rewound_checkpoint(config, batch_id, edges["recorded"])
+            return
         if first_ingested is None:  # an empty batch: nothing to route, nothing to commit
             batch.unpersist()
             return
