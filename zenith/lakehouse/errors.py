@@ -49,7 +49,7 @@ def batch_errors() -> Iterator[None]:
     """A ZenithError raised inside a stream's batch function, as the one-line ZenithError it was.
 
     The stream fails with an error that carries the batch's Python traceback (classic and Spark
-    Connect alike); its last line is the message.
+    Connect alike); its last ``ZenithError:`` line holds the message.
     """
     try:
         yield

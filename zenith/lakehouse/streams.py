@@ -98,7 +98,7 @@ def write_available_now(
     spark = df.sparkSession
     # Created (empty, with its docs) before the stream writes; toTable would not create a table over the
     # files a run killed during the first commit leaves (DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION).
-    ensure_table(spark.createDataFrame([], df.schema), config, table, partition_by)
+    ensure_table(df, config, table, partition_by)  # the schema only: no row of the stream is read
     writer = (
         with_comments(df, table)
         .writeStream.format("delta")

@@ -164,7 +164,7 @@ def _create_table(df: DataFrame, config: Config, table: Table, partition_by: Seq
     docs stamp follow in ``document_table``. A local folder with only the leftovers of a killed first
     commit is written over instead (Delta refuses to create a table in a folder that holds files): a
     write by path ignores files that no committed version lists; the docs follow then too. Either way
-    only ``df``'s schema is used: its rows are never computed here (an observed batch counts once).
+    only ``df``'s schema is used, so ``df`` may be a stream or an observed batch: no row of it is read here.
     """
     spark, docs, name = df.sparkSession, TABLE_DOCS[table], config.table_name(table)
     path = config.table_path(table)
