@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-# Silver's region rule (zenith.pipeline.regions.regions_of), restated so this process needs only
+# Silver's region rule (zenith.pipeline.silver.regions.regions_of), restated so this process needs only
 # DuckDB: the coastal cities by name, any other non-blank location Central.
 COASTAL_REGIONS = {
     "new york": "East Coast",

@@ -33,7 +33,7 @@ from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.runtime import get_spark
 from zenith.lakehouse.setup import setup_environment
-from zenith.pipeline import event_files
+from zenith.pipeline.bronze import event_files
 from zenith.pipeline.params import RunParams
 from zenith.pipeline.run import run_pipeline
 

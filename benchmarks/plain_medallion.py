@@ -22,9 +22,10 @@ from pathlib import Path
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from zenith.lakehouse.config import CORRUPT
 from zenith.lakehouse.runtime import local_builder
-from zenith.pipeline.bronze import CORRUPT, CUSTOMER_SCHEMA, EVENT_SCHEMA
-from zenith.pipeline.regions import COASTAL_REGIONS, INLAND_REGION
+from zenith.pipeline.bronze.transforms import CUSTOMER_SCHEMA, EVENT_SCHEMA
+from zenith.pipeline.silver.regions import COASTAL_REGIONS, INLAND_REGION
 
 PRICE = "decimal(10,2)"
 MONEY = "decimal(20,2)"

@@ -41,7 +41,7 @@ from pyspark.sql import functions as F
 
 from zenith.lakehouse import config as names
 from zenith.notebook import open_catalog
-from zenith.pipeline.bronze import CORRUPT
+from zenith.pipeline.bronze.layer import CORRUPT
 
 config, spark, display = open_catalog(globals().get("dbutils"), globals().get("display"))
 
@@ -100,7 +100,7 @@ display(untimed_events)
 
 # COMMAND ----------
 
-from zenith.pipeline.quarantine import with_quarantine_reason
+from zenith.pipeline.silver.quarantine import with_quarantine_reason
 
 problems = events.transform(with_quarantine_reason(config.max_event_age_days)).where(
     F.col("quarantine_reason").isNotNull()

@@ -51,7 +51,7 @@ config, spark, display = open_catalog(globals().get("dbutils"), globals().get("d
 
 # COMMAND ----------
 
-from zenith.pipeline.health import read_health, utc_now
+from zenith.pipeline.health.read import read_health, utc_now
 
 health = read_health(spark, config, runs=30)
 
@@ -62,7 +62,7 @@ health = read_health(spark, config, runs=30)
 
 # COMMAND ----------
 
-from zenith.pipeline.status import format_health, runs_frame
+from zenith.pipeline.health.status import format_health, runs_frame
 
 print(format_health(health, utc_now(), shown=5))
 

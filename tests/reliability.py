@@ -9,8 +9,8 @@ from pyspark.sql import functions as F
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse.tables import read_table, table_exists
-from zenith.pipeline import silver_batch
 from zenith.pipeline.run import PipelineRun, RunParams
+from zenith.pipeline.silver import batch as silver_batch
 
 DAY = dt.date(2026, 3, 1)
 

@@ -12,7 +12,7 @@ from zenith.demo.generator import GeneratorSettings, generate
 from zenith.lakehouse import config as names
 from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import read_table
-from zenith.pipeline.quarantine import REASONS
+from zenith.pipeline.silver.quarantine import REASONS
 
 SETTINGS = GeneratorSettings(
     seed=11,

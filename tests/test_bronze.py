@@ -19,8 +19,9 @@ from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.streams import write_available_now
 from zenith.lakehouse.tables import read_table, table_exists
-from zenith.pipeline import bronze, event_files
-from zenith.pipeline.rescued import RESCUED
+from zenith.pipeline.bronze import event_files
+from zenith.pipeline.bronze import layer as bronze
+from zenith.pipeline.bronze.rescued import RESCUED
 
 
 @pytest.fixture

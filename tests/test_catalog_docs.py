@@ -18,7 +18,7 @@ from zenith.lakehouse.catalog_docs import QUARANTINE_REASONS, TABLE_DOCS
 from zenith.lakehouse.config import TIMINGS_FILE_ENV, Config
 from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import append_table, ensure_table, read_table, register_local_table
-from zenith.pipeline.quarantine import REASONS
+from zenith.pipeline.silver.quarantine import REASONS
 
 
 def operations_since(spark, config, versions: dict) -> dict[str, list[str]]:

@@ -26,7 +26,8 @@ from zenith.lakehouse import config as names
 from zenith.lakehouse.landing import file_fingerprint
 from zenith.lakehouse.runtime import register_local_tables
 from zenith.lakehouse.tables import read_table
-from zenith.pipeline import bronze, event_files
+from zenith.pipeline.bronze import event_files
+from zenith.pipeline.bronze import events as bronze
 
 MONTH_AGO = time.time() - 30 * 24 * 3600
 

@@ -12,8 +12,8 @@ from zenith.lakehouse import config as names
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import read_table
-from zenith.pipeline.params import RunParams, params_from_widgets, parse_layers
-from zenith.pipeline.run import PipelineRun, refreshed_layers
+from zenith.pipeline.params import RunParams, params_from_widgets, parse_layers, refreshed_layers
+from zenith.pipeline.run import PipelineRun
 
 
 def test_layers_run_in_pipeline_order_whatever_order_they_are_given():

@@ -11,7 +11,8 @@ from tests.schemas import PERFORMANCE_DDL, SUMMARY_DDL, assert_exact
 from zenith.lakehouse import config as names
 from zenith.lakehouse import tables
 from zenith.lakehouse.setup import setup_environment
-from zenith.pipeline.gold import customer_purchase_summary, daily_product_performance, run_gold
+from zenith.pipeline.gold.layer import run_gold
+from zenith.pipeline.gold.transforms import customer_purchase_summary, daily_product_performance
 
 SILVER_DDL = (
     "event_id STRING, event_dt TIMESTAMP, event_date DATE, action STRING, user_id INT, session_id STRING, "

@@ -16,12 +16,12 @@ from zenith.lakehouse import tables
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.runtime import register_local_tables
 from zenith.lakehouse.setup import setup_environment
-from zenith.pipeline import gold_writes
-from zenith.pipeline.data_quality import null_region_counts
-from zenith.pipeline.gold import (
+from zenith.pipeline.gold import writes as gold_writes
+from zenith.pipeline.gold.layer import run_gold
+from zenith.pipeline.gold.transforms import (
     customer_purchase_summary,
     daily_product_performance,
-    run_gold,
+    null_region_counts,
     summary_from_state,
 )
 

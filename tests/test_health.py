@@ -28,12 +28,12 @@ from zenith.lakehouse.history import (
     tagged_run,
 )
 from zenith.lakehouse.streams import progress_line
-from zenith.pipeline import bronze
 from zenith.pipeline import run as run_module
-from zenith.pipeline.health import Health
+from zenith.pipeline.bronze import layer as bronze
+from zenith.pipeline.health.read import Health
+from zenith.pipeline.health.status import duration, format_health, runs_frame
 from zenith.pipeline.params import RunParams
 from zenith.pipeline.run import PipelineRun
-from zenith.pipeline.status import duration, format_health, runs_frame
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, 0)
 BRONZE_EVENTS = "01_bronze.bronze_user_events"

@@ -15,6 +15,16 @@ ALLOWED = {
     "databricks": {"databricks", "lakehouse"},
     "demo": {"demo", "lakehouse"},
 }
+# Inside the pipeline, each layer's folder stands on the ground floor alone, and so do the analytics and
+# the parameters; the health wing also reads the parameters. The run (the rest) chains them all.
+PIPELINE_ROOMS = {
+    "bronze": {"bronze"},
+    "silver": {"silver"},
+    "gold": {"gold"},
+    "health": {"health", "params"},
+    "analytics": {"analytics"},
+    "params": {"params"},
+}
 
 
 def module_name(path: Path, package: Path = PACKAGE) -> str:
@@ -107,6 +117,48 @@ def test_a_lower_floor_never_imports_a_higher_one(lower):
         if floor(imported) not in ALLOWED[lower]
     }
     assert wrong == set()
+
+
+def room(module: str) -> str:
+    """The folder (``bronze``, ``health``...) or the module (``run``, ``params``...) of a pipeline module."""
+    return module.split(".")[2]
+
+
+@pytest.mark.parametrize("name", sorted(PIPELINE_ROOMS))
+def test_a_layer_imports_no_other_layer(name):
+    graph = import_graph()
+    wrong = {
+        (module, imported)
+        for module, imports in graph.items()
+        if floor(module) == "pipeline" and module != "zenith.pipeline" and room(module) == name
+        for imported in imports
+        if floor(imported) == "pipeline" and room(imported) not in PIPELINE_ROOMS[name]
+    }
+    assert wrong == set()
+
+
+def test_the_layer_folders_exist_with_their_plan():
+    for layer in ("bronze", "silver", "gold"):
+        assert (PACKAGE / "pipeline" / layer / "layer.py").is_file()
+
+
+def test_no_pipeline_module_is_over_250_lines_nor_a_function_over_60():
+    long_modules, long_functions = {}, {}
+    for path in (PACKAGE / "pipeline").rglob("*.py"):
+        text = path.read_text()
+        if (lines := len(text.splitlines())) > 250:
+            long_modules[module_name(path)] = lines
+        for node in ast.walk(ast.parse(text)):
+            is_function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            if is_function and (length := node.end_lineno - node.lineno + 1) > 60:
+                long_functions[f"{module_name(path)}.{node.name}"] = length
+    assert (long_modules, long_functions) == ({}, {})
+
+
+def test_the_pipeline_run_is_under_100_lines():
+    tree = ast.parse((PACKAGE / "pipeline" / "run.py").read_text())
+    run = next(node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == "PipelineRun")
+    assert run.end_lineno - run.lineno + 1 < 100
 
 
 def test_nothing_imports_the_cli():

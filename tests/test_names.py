@@ -15,7 +15,7 @@ from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.runtime import register_local_tables
 from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import read_table
-from zenith.pipeline import bronze
+from zenith.pipeline.bronze import layer as bronze
 from zenith.pipeline.params import params_from_widgets
 
 HOSTILE_CATALOGS = [

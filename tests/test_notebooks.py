@@ -23,7 +23,7 @@ from tests.notebook_runner import (
 from zenith.lakehouse import config as names
 from zenith.lakehouse.tables import read_table, table_exists
 from zenith.pipeline.analytics import DAILY_CATEGORY_REVENUE, QUESTIONS
-from zenith.pipeline.status import run_statuses
+from zenith.pipeline.health.status import run_statuses
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK_FOLDERS = ("utils", "notebooks")

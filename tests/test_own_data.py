@@ -16,7 +16,7 @@ from zenith.lakehouse.config import LANDING, Config
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.landing import landed_files
 from zenith.lakehouse.tables import read_table
-from zenith.pipeline import event_files
+from zenith.pipeline.bronze import event_files
 from zenith.pipeline.run import PipelineRun, RunParams
 
 # Customer 2 lives in a city the region rule does not list; 3 has a blank location; 4 has none.

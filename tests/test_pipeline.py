@@ -19,7 +19,8 @@ from zenith.demo.generator import GeneratorSettings, generate
 from zenith.lakehouse import config as names
 from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import read_table
-from zenith.pipeline.run import LAYER_TABLES, PipelineRun, RunParams
+from zenith.pipeline.params import LAYER_TABLES
+from zenith.pipeline.run import PipelineRun, RunParams
 
 SETTINGS = GeneratorSettings(
     seed=7,

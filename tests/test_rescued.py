@@ -19,8 +19,8 @@ from tests.reliability import (
 from tests.test_reliability import desk_view
 from zenith.lakehouse import config as names
 from zenith.lakehouse.tables import read_table
-from zenith.pipeline import bronze
-from zenith.pipeline.rescued import RESCUED, parse_json_records
+from zenith.pipeline.bronze import layer as bronze
+from zenith.pipeline.bronze.rescued import RESCUED, parse_json_records
 
 AT = "2026-03-01T10:00:00+00:00"
 PARSED = (

@@ -14,8 +14,10 @@ from tests.landing import event, write_customers, write_events, write_products
 from zenith.lakehouse import config as names
 from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import read_table
-from zenith.pipeline import bronze, regions, silver
-from zenith.pipeline.quarantine import QUARANTINE_COLUMNS
+from zenith.pipeline.bronze import layer as bronze
+from zenith.pipeline.silver import layer as silver
+from zenith.pipeline.silver import regions
+from zenith.pipeline.silver.quarantine import QUARANTINE_COLUMNS
 
 SILVER_KEY_COLUMNS = (
     "event_id STRING, event_dt TIMESTAMP, event_date DATE, action STRING, user_id INT, session_id STRING, "

@@ -9,7 +9,7 @@ import pytest
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse.streams import txn_app_id
-from zenith.pipeline.silver import route_events
+from zenith.pipeline.silver.transforms import route_events
 
 BRONZE_DDL = (
     "event_id STRING, event_timestamp STRING, event_dt TIMESTAMP, user_id INT, event_type STRING, "

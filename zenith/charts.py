@@ -2,7 +2,7 @@
 
 matplotlib comes with every Databricks runtime; locally it is a dev extra, imported only when a
 chart is drawn. Each function takes a small pandas frame (an answer's ``toPandas()``, or the runs of
-``zenith.pipeline.status.runs_frame``) and returns a Figure that ``display()`` shows in a notebook.
+``zenith.pipeline.health.status.runs_frame``) and returns a Figure that ``display()`` shows in a notebook.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def top_products_chart(top_products: pd.DataFrame) -> Figure:
 def runs_chart(runs: pd.DataFrame) -> Figure:
     """Two panels over the runs' end times: each layer's rows out, and quarantined rows per reason seen.
 
-    ``runs`` is ``zenith.pipeline.status.runs_frame``: one row per run that ended, oldest first.
+    ``runs`` is ``zenith.pipeline.health.status.runs_frame``: one row per run that ended, oldest first.
     """
     figure = _figure()
     written, quarantined = figure.subplots(2, 1, sharex=True)

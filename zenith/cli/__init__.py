@@ -168,8 +168,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     """Print the pipeline's health; locally, if nothing changed since the last run, from what it stored."""
     from zenith.lakehouse.runtime import get_spark
     from zenith.lakehouse.setup import require_setup
-    from zenith.pipeline.health import read_health, stored_health, utc_now
-    from zenith.pipeline.status import format_health
+    from zenith.pipeline.health.read import read_health, stored_health, utc_now
+    from zenith.pipeline.health.status import format_health
 
     config = _config(args)
     health = stored_health(config, args.runs)

@@ -20,7 +20,7 @@ QUALITY_PROPERTY = "quality"
 QUALITY = {BRONZE: "bronze", SILVER: "silver", GOLD: "gold", SYSTEM: "system"}
 # A table whose property holds ``TableDocs.version`` already has these texts; nothing is written.
 VERSION_PROPERTY = "zenith.docs_version"
-# Silver's quarantine reasons (``zenith.pipeline.quarantine.REASONS``; a test keeps the two equal).
+# Silver's quarantine reasons (``zenith.pipeline.silver.quarantine.REASONS``; a test keeps the two equal).
 QUARANTINE_REASONS = (
     "corrupt_record",
     "missing_event_id",

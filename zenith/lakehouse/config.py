@@ -75,6 +75,15 @@ STREAM_SOURCES = {SILVER_ACTIVITY: BRONZE_EVENTS, GOLD_PRODUCT_PERFORMANCE: SILV
 
 LAYERS = ("bronze", "silver", "gold", "analytics")
 LAYER_OF_SCHEMA = {BRONZE: "bronze", SILVER: "silver", GOLD: "gold"}
+# The tables each layer writes (and a full refresh of it drops).
+LAYER_TABLES = {
+    "bronze": (BRONZE_EVENTS, BRONZE_CUSTOMERS, BRONZE_PRODUCTS, INGESTED_FILES),
+    "silver": (SILVER_ACTIVITY, SILVER_QUARANTINE, SILVER_BATCHES),
+    "gold": (GOLD_PRODUCT_PERFORMANCE, GOLD_CUSTOMER_SUMMARY, GOLD_CUSTOMER_STATE, NULL_REGION_USERS),
+    "analytics": (),
+}
+# Bronze's column for a record that is not a JSON object (its raw text); silver quarantines such rows.
+CORRUPT = "_corrupt_record"
 # The pipeline's layers in run order, and the notebook widgets (and Databricks job parameters) ELT.py reads, with their defaults.
 WIDGET_DEFAULTS = {
     "catalog": CATALOG,

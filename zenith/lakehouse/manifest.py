@@ -101,7 +101,7 @@ class Manifest:
     answers: dict[str, dict[str, str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     finished_at: str = field(default_factory=lambda: f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
-    # The rows of the status the run printed at its end (zenith.pipeline.health), if it printed one.
+    # The rows of the status the run printed at its end (zenith.pipeline.health.read), if it printed one.
     health: dict | None = None
 
 

@@ -7,11 +7,14 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import suppress
+from types import ModuleType
 
+from pyspark import cloudpickle
 from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
+from zenith.lakehouse import catalog_docs, config, errors, tables
 from zenith.lakehouse.config import LAYER_OF_SCHEMA, LAYERS, Config, Table
 from zenith.lakehouse.errors import ZenithError, batch_errors, storage_errors
 from zenith.lakehouse.tables import (
@@ -108,6 +111,17 @@ def write_available_now(
     writer = _start(writer, spark, config, table, query_name).options(**path_option(config, table))
     query = writer.toTable(config.table_name(table))
     return _finish(query, spark, query_name, config, table)
+
+
+def ship_by_value(*modules: ModuleType) -> None:
+    """Pickle ``modules``, and the lakehouse modules a batch function reads and writes with, by value.
+
+    Spark Connect runs a ``foreachBatch`` function in the server's own Python, which may lack the
+    ``zenith`` package: the code a batch function calls must travel with it. Classic sessions call
+    the function in this process, where this changes nothing.
+    """
+    for module in (*modules, tables, catalog_docs, config, errors):
+        cloudpickle.register_pickle_by_value(module)
 
 
 def write_batches_available_now(

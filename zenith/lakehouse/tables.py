@@ -90,18 +90,24 @@ def register_local_table(spark: SparkSession, config: Config, table: Table) -> N
     )
 
 
-def _save(writer: DataFrameWriter, spark: SparkSession, config: Config, table: Table) -> None:
-    """Write to the table: by name on Databricks; locally by path, then register the name.
+def save(writer: DataFrameWriter, config: Config, table: Table) -> None:
+    """Run ``writer`` into the table: by name on Databricks, by path locally; returns nothing.
 
     Writing local tables by path keeps Spark's in-memory catalog out of Delta's commit, which
     it cannot update for a partitioned table being replaced.
     """
     path = config.table_path(table)
+    if path is None:
+        writer.saveAsTable(config.table_name(table))
+    else:
+        writer.save(str(path))
+
+
+def _save(writer: DataFrameWriter, spark: SparkSession, config: Config, table: Table) -> None:
+    """Write to the table (``save``), then register a local table's name; a storage failure is one line."""
     with storage_errors(config.table_name(table)):
-        if path is None:
-            writer.saveAsTable(config.table_name(table))
-        else:
-            writer.save(str(path))
+        save(writer, config, table)
+        if config.table_path(table) is not None:
             register_local_table(spark, config, table)
 
 

@@ -1,2 +1,3 @@
-"""The medallion: one module per layer (bronze, silver, gold, analytics), their parameters, and the
-run that chains them. Stands on ``zenith.lakehouse`` only."""
+"""The medallion: a folder per layer (bronze, silver, gold), each with its plan in ``layer.py``; the
+analytics; the pipeline's health; the parameters; and the run that chains them. Stands on
+``zenith.lakehouse`` only, and no layer imports another."""

@@ -1,6 +1,7 @@
 """The business questions, as Spark SQL over the gold tables, and a plain-text table to print them.
 
-Each question is SQL text with ``{product_performance}`` / ``{customer_summary}`` placeholders
+Beside them, the data-quality answer: the users whose events have no region, from the counts gold
+keeps. Each question is SQL text with ``{product_performance}`` / ``{customer_summary}`` placeholders
 that ``render_sql`` fills with this environment's table names; ties are always broken by a
 unique column, so a question gives the same rows on every run.
 """
@@ -10,15 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.types import NumericType
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config
+from zenith.lakehouse.tables import read_table
 
 # The questions' titles: the keys of ``QUESTIONS`` and of ``run_analytics``'s answers.
 TOP_PRODUCTS = "Top 5 products by purchases on the most recent day"
 DAILY_CATEGORY_REVENUE = "Total daily revenue per product category"
 TOP_CUSTOMERS = "Top 10 customers by total purchase value"
+# The title of ``data_quality``'s one answer.
+USERS_WITHOUT_REGION = "Top 10 users whose events have no region (unknown or no location)"
 
 QUESTIONS: dict[str, str] = {
     TOP_PRODUCTS: """
@@ -54,6 +59,20 @@ def render_sql(template: str, config: Config) -> str:
 def run_analytics(spark: SparkSession, config: Config) -> dict[str, DataFrame]:
     """Each question's title mapped to its (lazy) answer, in the order of ``QUESTIONS``."""
     return {title: spark.sql(render_sql(template, config)) for title, template in QUESTIONS.items()}
+
+
+def data_quality(spark: SparkSession, config: Config) -> dict[str, DataFrame]:
+    """The users whose events have no region (customer unknown or without a location), by title.
+
+    Read from the counts gold keeps (``_system.null_region_users``), not from all of silver.
+    """
+    counts = read_table(spark, config, names.NULL_REGION_USERS)
+    return {USERS_WITHOUT_REGION: top_null_region_users(counts).limit(10)}
+
+
+def top_null_region_users(counts: DataFrame) -> DataFrame:
+    """Users by their events without a region, most first (``user_id`` breaks ties)."""
+    return counts.select("user_id", "events").orderBy(F.col("events").desc(), "user_id")
 
 
 def format_table(df: DataFrame, max_rows: int = 50) -> str:

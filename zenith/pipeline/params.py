@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zenith.lakehouse import config as names
-from zenith.lakehouse.config import CATALOG, CHANGED_FILES, LAYERS, WIDGET_DEFAULTS, WIDGETS, check_name
+from zenith.lakehouse.config import (
+    CATALOG,
+    CHANGED_FILES,
+    LAYER_TABLES,
+    LAYERS,
+    WIDGET_DEFAULTS,
+    WIDGETS,
+    Config,
+    check_name,
+)
 from zenith.lakehouse.errors import ZenithError
 
 __all__ = [
@@ -27,18 +35,6 @@ __all__ = [
 
 # How many of the last runs that ended a status shows (``zenith status``, the end of a run).
 STATUS_RUNS = 5
-# The tables each layer writes (and a full refresh of it drops).
-LAYER_TABLES = {
-    "bronze": (names.BRONZE_EVENTS, names.BRONZE_CUSTOMERS, names.BRONZE_PRODUCTS, names.INGESTED_FILES),
-    "silver": (names.SILVER_ACTIVITY, names.SILVER_QUARANTINE, names.SILVER_BATCHES),
-    "gold": (
-        names.GOLD_PRODUCT_PERFORMANCE,
-        names.GOLD_CUSTOMER_SUMMARY,
-        names.GOLD_CUSTOMER_STATE,
-        names.NULL_REGION_USERS,
-    ),
-    "analytics": (),
-}
 
 
 @dataclass(frozen=True)
@@ -63,6 +59,15 @@ class RunParams:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ZenithError(f"{name}: got {value!r}, expected a whole number >= 1")
+
+    def config(self) -> Config:
+        """The configuration of this environment (``Config.from_env``) with these parameters in it."""
+        return Config.from_env(catalog=self.catalog, lakehouse=self.lakehouse).with_(
+            json_array=self.json_array,
+            changed_files=self.changed_files,
+            max_event_age_days=self.max_event_age_days,
+            dedupe_horizon_hours=self.dedupe_horizon_hours,
+        )
 
     def recorded(self) -> dict:
         """The parameters a run's result depends on, as the run manifest records them (JSON types)."""

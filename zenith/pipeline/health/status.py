@@ -13,7 +13,7 @@ import pandas as pd
 
 from zenith.lakehouse.history import Commit
 from zenith.lakehouse.run_metrics import RUN_LAYER
-from zenith.pipeline.health import Health
+from zenith.pipeline.health.read import Health
 
 LAYERS = ("bronze", "silver", "gold")
 QUARANTINED = "quarantined_"

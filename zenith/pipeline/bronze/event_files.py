@@ -1,79 +1,39 @@
-"""The landed event files bronze has seen: which it ingested, which changed since, which are new.
+"""The landed event files against what bronze ingested: which changed since, which are new, which went unread.
 
 Spark's file source and Auto Loader remember a file by its path: a file rewritten or appended
 under the same name is never read again. Bronze keeps each row's file, file size and file
-modification time, and a small table (``_system.ingested_event_files``) keeps one row per file
-version ingested, so a run can compare the landing zone with what was read.
+modification time, and a small table (``_system.ingested_event_files``, see ``ingested_table``)
+keeps one row per file version ingested, so a run can compare the landing zone with what was read:
+``check_event_files`` before the stream, ``record_files_read`` after it.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
-from pyspark.sql import DataFrame, Row, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import SparkSession
 
-from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config, on_databricks
 from zenith.lakehouse.errors import ZenithError
-from zenith.lakehouse.landing import file_fingerprint, landed_files, open_landed, read_start
-from zenith.lakehouse.tables import append_table, read_table, table_exists
+from zenith.lakehouse.landing import file_fingerprint, landed_files, read_start
+from zenith.pipeline.bronze.ingested_table import (
+    IngestedFile,
+    file_path,
+    ingested_files,
+    ingested_rows,
+    latest_versions,
+    record_ingested_files,
+)
+from zenith.pipeline.bronze.json_checks import check_json_array_files, check_json_lines
+from zenith.pipeline.bronze.json_checks import check_json_arrays as check_json_arrays  # re-exported
 
 LISTED = 5  # changed files named in a message; the rest are counted
-FINGERPRINT = "source_file_fingerprint"
-INGESTED_FILES_SCHEMA = (
-    "source_file STRING, source_file_size BIGINT, source_file_modified TIMESTAMP, rows BIGINT, "
-    f"ingestion_timestamp TIMESTAMP, {FINGERPRINT} STRING"
-)
 
 
-def file_path(uri: str) -> Path:
-    """The local (or ``/Volumes``) path of a ``_metadata.file_path`` URI such as ``file:///a%20b.json``."""
-    parsed = urlparse(uri)
-    return Path(unquote(parsed.path)) if parsed.scheme else Path(uri)
-
-
-# What bronze knew of a file when it ingested it: size, modification time, fingerprint (None when
-# the file was recorded before fingerprints were kept, or could not be read then) and ingestion time.
-IngestedFile = tuple[int, datetime, str | None, datetime]
-
-
-def ingested_files(spark: SparkSession, config: Config) -> dict[Path, IngestedFile]:
-    """Each ingested file's size, modification time and fingerprint when it was last read."""
-    return latest_versions(ingested_rows(spark, config))
-
-
-def ingested_rows(spark: SparkSession, config: Config) -> list[Row]:
-    """Every row of ``ingested_event_files`` (none if the table does not exist yet), in one query."""
-    if not table_exists(spark, config, names.INGESTED_FILES):
-        return []
-    table = read_table(spark, config, names.INGESTED_FILES)
-    if FINGERPRINT not in table.columns:  # a table from before fingerprints were kept
-        table = table.withColumn(FINGERPRINT, F.lit(None).cast("string"))
-    return table.select(
-        "source_file", "source_file_size", "source_file_modified", "ingestion_timestamp", FINGERPRINT
-    ).collect()
-
-
-def latest_versions(rows: list[Row]) -> dict[Path, IngestedFile]:
-    """Each file's newest version among ``ingested_event_files`` rows."""
-    latest = {}
-    for row in sorted(rows, key=lambda row: row.ingestion_timestamp):
-        latest[file_path(row.source_file)] = (
-            row.source_file_size,
-            row.source_file_modified,
-            row[FINGERPRINT],
-            row.ingestion_timestamp,
-        )
-    return latest
-
-
+# --- Before the stream ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ChangedFile:
     """A landed file whose size or modification time differs from when it was ingested."""
@@ -138,83 +98,6 @@ def check_changed_files(changed: list[ChangedFile], mode: str, warn: Callable[[s
     warn(f"warning: {changed_files_message(changed)}")
 
 
-def print_warning(message: str) -> None:
-    print(message, file=sys.stderr)
-
-
-def check_json_lines(files: Iterable[Path]) -> None:
-    """Fail, naming the file, if a file read as JSON Lines is a JSON array over several lines.
-
-    Read line by line, a pretty-printed array would become one corrupt row per line.
-    """
-    for path in files:
-        with open_landed(path) as handle:
-            first = handle.readline().strip()
-            while not first and handle.tell() < 4096:
-                line = handle.readline()
-                if not line:
-                    break
-                first = line.strip()
-        if not first.startswith(b"["):
-            continue
-        try:
-            json.loads(first)
-        except ValueError:
-            raise ZenithError(
-                f"{path}: the file is a JSON array over several lines but the JSON-array setting is off: "
-                "turn it on (--json-array, or the json_array widget) for such files"
-            ) from None
-
-
-# Delta keeps a file's timestamp statistics truncated to the millisecond: a bound that fine (or finer)
-# could match the newest file of an earlier run, which would then be read again on every run.
-STATS_PRECISION = timedelta(milliseconds=2)
-
-
-def record_ingested_files(spark: SparkSession, config: Config, last: datetime | None) -> None:
-    """Add to ``ingested_event_files`` the file versions of bronze rows ingested after ``last``.
-
-    ``last`` is the table's newest ingestion time (None when it has no row), which the check before
-    the stream read with the rest of the table.
-    """
-    bronze = read_table(spark, config, names.BRONZE_EVENTS)
-    if last is not None:  # Delta skips the older files; a later run's rows are seconds newer
-        bronze = bronze.where(F.col("ingestion_timestamp") >= F.lit(last + STATS_PRECISION))
-    versions = [
-        (*row, file_fingerprint(file_path(row.source_file))) for row in file_versions(bronze).collect()
-    ]
-    if versions:
-        rows = spark.createDataFrame(versions, INGESTED_FILES_SCHEMA)
-        append_table(rows, config, names.INGESTED_FILES, merge_schema=True)
-
-
-def file_versions(bronze_events: DataFrame) -> DataFrame:
-    """One row per file version in bronze rows: path, size, modification time, rows, ingestion time."""
-    return bronze_events.groupBy("source_file", "source_file_size", "source_file_modified").agg(
-        F.count(F.lit(1)).alias("rows"), F.max("ingestion_timestamp").alias("ingestion_timestamp")
-    )
-
-
-def check_json_arrays(folder: Path) -> None:
-    """Fail, naming the file, if a landed event file is not a JSON array.
-
-    Read as a JSON array, a JSON Lines file would yield only its first record and drop the rest
-    without a trace, so array mode refuses such a file instead.
-    """
-    check_json_array_files(landed_files(folder))
-
-
-def check_json_array_files(files: Iterable[Path]) -> None:
-    """``check_json_arrays`` on a listing already made."""
-    for path in files:
-        start = read_start(path, 4096).lstrip()[:1]
-        if start not in (b"[", b""):
-            raise ZenithError(
-                f"{path}: the JSON-array setting is on but the file starts with {start.decode(errors='replace')!r}, "
-                "not '[': turn the setting off for JSON Lines files"
-            )
-
-
 @dataclass(frozen=True)
 class EventFileCheck:
     """What the check before bronze's stream found: files changed since ingestion, files not ingested yet."""
@@ -246,6 +129,30 @@ def check_event_files(spark: SparkSession, config: Config, warn: Callable[[str],
     check_changed_files(changed, config.changed_files, warn)
     last = max((row.ingestion_timestamp for row in rows), default=None)
     return EventFileCheck(len(changed), new, last)
+
+
+# --- After the stream ----------------------------------------------------------------------------
+def record_files_read(
+    spark: SparkSession,
+    config: Config,
+    checked: EventFileCheck,
+    read: Iterable[str],
+    rows: int,
+    warn: Callable[[str], None],
+) -> list[Path]:
+    """The new files bronze's stream did not read, named in a warning, once the files read are recorded.
+
+    ``checked`` is ``check_event_files``' result from before the stream; ``read`` holds the file URIs
+    the stream read and ``rows`` the rows it wrote.
+    """
+    # Record the files read, or read by an earlier run killed before it recorded them; with no
+    # new file holding a record, there is nothing to record and no commit.
+    if rows or any(map(holds_records, checked.new)):
+        record_ingested_files(spark, config, checked.last_ingested)
+    unread = files_not_ingested(spark, config, checked.new, read)
+    if unread:
+        warn(f"warning: {unread_files_message(unread)}")
+    return unread
 
 
 def files_not_ingested(

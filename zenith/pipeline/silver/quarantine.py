@@ -5,7 +5,7 @@ time, or its time is not believable (more than a day after it was ingested, or o
 configured horizon): such a time would move the watermark or could not be trusted as data. So is
 an event whose type is not one of the known actions: gold counts only those, so it would be lost there.
 A trusted row is then quarantined if its product is unknown or it is late (behind the
-watermark, and no copy of it is in silver); silver's routing decides those (``silver.route_events``).
+watermark, and no copy of it is in silver); silver's routing decides those (``transforms.route_events``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from collections.abc import Callable
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from zenith.lakehouse.config import EVENT_TYPES
-from zenith.pipeline.bronze import CORRUPT
+from zenith.lakehouse.config import CORRUPT, EVENT_TYPES
 
 # Decided per row, before the watermark; then, for trusted rows, by silver's routing.
 ROW_REASONS = (

@@ -2,7 +2,7 @@
 
 ``read_health`` is the Spark edge: the last runs' rows of ``_system.run_metrics``, a bounded recent
 slice of every pipeline table's Delta history (which run tagged each commit), the newest event time
-in silver and the newest day in gold. ``zenith.pipeline.status`` turns those rows into text, so the
+in silver and the newest day in gold. ``zenith.pipeline.health.status`` turns those rows into text, so the
 text is the same from a live read and from the rows a run stored in its manifest (``stored_health``).
 
 A run that ended recorded its metrics in one commit after its last write. A run whose tagged

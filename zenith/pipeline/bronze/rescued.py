@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from zenith.pipeline.event_files import listed
+from zenith.pipeline.bronze.event_files import listed
 
 RESCUED = "_rescued_data"
 FILE_PATH_KEY = "_file_path"  # the key under which Auto Loader adds the record's file

@@ -21,7 +21,7 @@ from zenith.lakehouse.config import Config, Table
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.landing import landed_files, read_start
 from zenith.lakehouse.tables import read_table, table_exists
-from zenith.pipeline.event_files import file_path
+from zenith.pipeline.bronze.ingested_table import file_path
 
 CUSTOMER_COLUMNS = ("customer_id", "signup_date", "location")
 HEADER_BYTES = 65_536  # enough for any header line
@@ -34,7 +34,22 @@ PRODUCT_COLUMNS = {
 }
 
 
+def checked_customer_files(config: Config) -> list[Path]:
+    """The landed customer CSV files, each header checked."""
+    files = landed_snapshot_files(config.customers_landing, "customer")
+    check_customer_headers(files)
+    return files
+
+
+def checked_product_files(config: Config) -> list[Path]:
+    """The landed product Parquet files, each file's columns, types and prices checked."""
+    files = landed_snapshot_files(config.products_landing, "product")
+    check_product_schema(files)
+    return files
+
+
 def landed_snapshot_files(folder: Path, what: str) -> list[Path]:
+    """The data files under ``folder``; a ZenithError if there is none (``what`` names the snapshot)."""
     files = landed_files(folder)
     if not files:
         raise ZenithError(f"no {what} files in {folder} or its sub-folders: run 'zenith generate' first")

@@ -1,0 +1,1 @@
+"""Silver: the trusted, deduplicated, enriched events; ``layer.py`` is the plan."""

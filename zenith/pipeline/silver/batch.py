@@ -1,0 +1,188 @@
+"""One silver micro-batch: route each bronze row once, then write silver, quarantine and the counts.
+
+The batch is read from bronze once and persisted; every output comes from that one copy. Silver's
+append routes the rows as it writes them and counts every route on the way (``observe``), so no
+pass of its own counts them; the quarantine is then read from the rows classified before the
+choice among copies of one id, which it does not need. Each of the three writes is an idempotent
+Delta append (``txnAppId`` tied to the stream's checkpoint, ``txnVersion`` the batch id), so a
+batch replayed after a kill writes nothing twice, and the replay decides every row as the first
+attempt did: it reads the watermark of earlier batches only, and leaves its own rows out of the
+duplicate lookup. A replayed batch counts its routes first, as its silver append may be skipped.
+
+``_system.silver_batches`` keeps one row per batch: its counts by route and the newest event time
+seen so far, which is where the next batch's watermark comes from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import uuid
+from collections.abc import Callable
+
+from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import functions as F
+
+from zenith.lakehouse import config as names
+from zenith.lakehouse.config import Config
+from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.streams import ship_by_value
+from zenith.lakehouse.tables import append_table, read_table, table_exists
+from zenith.pipeline.silver import quarantine, regions, transforms
+from zenith.pipeline.silver.quarantine import for_quarantine
+from zenith.pipeline.silver.transforms import (
+    COUNTS,
+    DUPLICATE,
+    SILVER,
+    batch_counts,
+    classify_events,
+    count_columns,
+    customer_dimension,
+    product_dimension,
+    seen_ids,
+    to_silver,
+    with_route,
+)
+
+RECORDED = (*COUNTS, "max_event_dt")  # a batch record's counts, in BATCHES_SCHEMA's order
+BATCHES_SCHEMA = (
+    "app_id STRING, batch_id BIGINT, run_id STRING, committed_at TIMESTAMP, "
+    + ", ".join(f"{name} BIGINT" for name in COUNTS)
+    + ", max_event_dt TIMESTAMP"
+)
+
+
+def silver_batch(
+    config: Config, run_id: str, app_id: str, replayed: int | None = None
+) -> Callable[[DataFrame, int], None]:
+    """The ``foreachBatch`` function of silver's query: route one bronze micro-batch and write it.
+
+    ``replayed`` is the id of the batch a restarted query runs again (planned but not committed in
+    its checkpoint), if any. Tables are read by name inside the function, so it also runs in the
+    separate Python process Spark Connect gives ``foreachBatch``; the modules it needs travel with
+    it (pickled by value), as the server's Python may lack ``zenith``.
+    """
+    ship_by_value(sys.modules[__name__], transforms, quarantine, regions)
+    horizon = dt.timedelta(hours=config.dedupe_horizon_hours)
+
+    def write(batch: DataFrame, batch_id: int) -> None:
+        spark = batch.sparkSession
+        batch = batch.persist()
+        edges = batch_edges(spark, config, app_id, batch, batch_id)
+        first_ingested, watermark = edges["first_ingested"], edges["watermark"]
+        if edges["recorded"] is not None:  # its last write is done: Delta would skip every write again
+            batch.unpersist()
+            if batch_id != replayed:  # not a replay, yet written: the checkpoint went back in time
+                raise rewound_checkpoint(config, batch_id, edges["recorded"])
+            return
+        if first_ingested is None:  # an empty batch: nothing to route, nothing to commit
+            batch.unpersist()
+            return
+        seen = silver_ids_since(spark, config, batch, first_ingested - horizon)
+        classified = classify_batch(batch, config, seen, watermark)
+        txn = (app_id, batch_id)
+        counts = write_silver(classified.transform(with_route), config, txn, batch_id == replayed)
+        if counts["rows_read"] - counts[SILVER] - counts[DUPLICATE]:
+            write_quarantine(classified, config, txn, run_id)
+        write_record(spark, config, txn, run_id, counts, watermark)
+        batch.unpersist()
+
+    return write
+
+
+def batch_edges(spark: SparkSession, config: Config, app_id: str, batch: DataFrame, batch_id: int) -> dict:
+    """``first_ingested``: the batch's earliest ingestion time (None for an empty batch); ``watermark``:
+    the newest trusted event time of this stream's batches before ``batch_id`` (None if none);
+    ``recorded``: when this batch's own record was written (None if it was not). One job.
+    """
+    edges = batch.agg(F.lit("first_ingested").alias("edge"), F.min("ingestion_timestamp").alias("at"))
+    if table_exists(spark, config, names.SILVER_BATCHES):
+        batches = read_table(spark, config, names.SILVER_BATCHES).where(F.col("app_id") == app_id)
+        earlier = batches.where(F.col("batch_id") < batch_id)
+        itself = batches.where(F.col("batch_id") == batch_id)
+        edges = edges.unionByName(
+            earlier.agg(F.lit("watermark").alias("edge"), F.max("max_event_dt").alias("at"))
+        ).unionByName(itself.agg(F.lit("recorded").alias("edge"), F.max("committed_at").alias("at")))
+    return {"watermark": None, "recorded": None} | dict(edges.collect())
+
+
+def rewound_checkpoint(config: Config, batch_id: int, recorded: dt.datetime) -> ZenithError:
+    """The error for a batch planned anew by a checkpoint that had already committed it."""
+    return ZenithError(
+        f"silver's checkpoint ({config.checkpoint(names.SILVER_ACTIVITY)}) plans batch {batch_id} anew, but "
+        f"that batch was written at {recorded:%Y-%m-%d %H:%M:%S} UTC ({config.table_name(names.SILVER_BATCHES)}): "
+        "the checkpoint is an older copy, and Delta would skip this batch's writes with any row it adds; "
+        "rebuild with --full-refresh --layers silver,gold (the full_refresh and layers widgets on Databricks)"
+    )
+
+
+def silver_ids_since(spark: SparkSession, config: Config, batch: DataFrame, since: dt.datetime) -> DataFrame:
+    """``seen_ids`` of the batch in silver since ``since``; none (id, ``seen_at``) before silver exists."""
+    seen = spark.createDataFrame([], "event_id STRING, seen_at TIMESTAMP")
+    if table_exists(spark, config, names.SILVER_ACTIVITY):
+        silver = read_table(spark, config, names.SILVER_ACTIVITY)
+        seen = seen_ids(silver, batch, since)
+    return seen
+
+
+def classify_batch(
+    batch: DataFrame, config: Config, seen: DataFrame, watermark: dt.datetime | None
+) -> DataFrame:
+    """The batch's rows with ``late``, silver's columns and ``route`` (``classify_events``, both dimensions).
+
+    The dimensions are read through the batch's session, which is the one a Connect server gives
+    ``foreachBatch``; they are small, broadcast, and read once a batch.
+    """
+    spark = batch.sparkSession
+    products = product_dimension(read_table(spark, config, names.BRONZE_PRODUCTS))
+    customers = customer_dimension(read_table(spark, config, names.BRONZE_CUSTOMERS))
+    max_age, horizon = config.max_event_age_days, config.dedupe_horizon_hours
+    return batch.transform(classify_events(products, customers, seen, watermark, max_age, horizon))
+
+
+def write_silver(routed: DataFrame, config: Config, txn: tuple[str, int], replay: bool) -> dict:
+    """Append the batch's silver rows once and return its counts (``count_columns``), read as they are written.
+
+    A replayed batch counts first: Delta skips an append it already committed, and then reads no row.
+    A first attempt appends even when no row goes to silver, and its commit records that it ran.
+    """
+    if replay:
+        counts = batch_counts(routed).first().asDict()
+        if counts[SILVER]:
+            _append_silver(routed, config, txn)
+        return counts
+    observation = Observation(f"silver_batch_{uuid.uuid4().hex}")
+    _append_silver(routed.observe(observation, *count_columns()), config, txn)
+    return dict(observation.get)
+
+
+def _append_silver(routed: DataFrame, config: Config, txn: tuple[str, int]) -> None:
+    """Append the rows routed to silver, in silver's schema, once per batch (``txn``)."""
+    rows = routed.where(F.col("route") == SILVER).transform(to_silver)
+    append_table(rows, config, names.SILVER_ACTIVITY, txn, merge_schema=True, partition_by=("event_date",))
+
+
+def write_quarantine(classified: DataFrame, config: Config, txn: tuple[str, int], run_id: str) -> None:
+    """Append the batch's quarantined rows, each with its route as the reason, once per batch (``txn``)."""
+    quarantined = classified.where(F.col("route") != DUPLICATE)  # NULL: may go to silver
+    rows = quarantined.withColumn("quarantine_reason", F.col("route")).transform(for_quarantine(run_id))
+    append_table(rows, config, names.SILVER_QUARANTINE, txn, merge_schema=True)
+
+
+def write_record(
+    spark: SparkSession,
+    config: Config,
+    txn: tuple[str, int],
+    run_id: str,
+    counts: dict,
+    watermark: dt.datetime | None,
+) -> None:
+    """Append the batch's row to ``_system.silver_batches``: its counts and the newest event time so far."""
+    if watermark is not None and (counts["max_event_dt"] is None or counts["max_event_dt"] < watermark):
+        counts["max_event_dt"] = watermark
+    app_id, batch_id = txn
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    values = [counts[name] for name in RECORDED]
+    record = spark.createDataFrame([(app_id, batch_id, run_id, now, *values)], BATCHES_SCHEMA)
+    # merge_schema: a table from before a quarantine reason existed gets its count column
+    append_table(record, config, names.SILVER_BATCHES, txn, merge_schema=True)
