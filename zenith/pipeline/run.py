@@ -44,7 +44,6 @@ class PipelineRun(RecordedRun):
     record: RunRecord
     replay: Replay  # what the run saw and printed, for its manifest
     log: Callable[[str], None] = print
-    skipped: None = None  # the stored manifest a ``NothingNewRun`` repeats; this run repeats none
 
     @classmethod
     def start(cls, params: RunParams, log: Callable[[str], None] = print) -> PipelineRun | NothingNewRun:
