@@ -9,6 +9,10 @@ Spark session. After each run the same session runs yardstick (a'): the plain Py
 medallion (``plain_medallion.py``) over the dimensions and that day's file alone. The first run of
 each warms the JVM and is not counted; the figure is the median of the runs from the 5th on.
 
+Each run's line also counts the Delta commits it made (new commit files in the tables' logs, counted
+after the run, outside its time) beside those of (a'): a small run's cost follows its commits, each
+one a transaction and a new table version whose state the next read rebuilds.
+
 After the last day it prints the first and the last ten runs' times, then runs ``zenith maintain
 --retention-hours 0`` and prints each table's data files and bytes on disk before and after, against its
 live bytes (the target: at most twice), and silver's data files per date.
@@ -34,6 +38,7 @@ from zenith.demo.settings import GeneratorSettings
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.maintenance import files_on_disk, maintain
+from zenith.lakehouse.manifest import DELTA_COMMIT
 from zenith.lakehouse.runtime import get_spark
 from zenith.lakehouse.setup import setup_environment
 from zenith.pipeline.params import RunParams
@@ -59,6 +64,16 @@ def day_landing(config: Config, event_file: Path, folder: Path) -> Path:
     events.mkdir(parents=True)
     (events / event_file.name).symlink_to(event_file)
     return folder
+
+
+def delta_commits(folder: Path) -> int:
+    """The Delta commit files in every table log under ``folder``: a run's commits are the difference."""
+    return sum(
+        1
+        for log in folder.rglob("_delta_log")
+        for entry in log.iterdir()
+        if DELTA_COMMIT.fullmatch(entry.name)
+    )
 
 
 def plain_job(spark, landing: Path, out: Path) -> float:
@@ -106,19 +121,26 @@ def main(argv: list[str] | None = None) -> int:
     setup_environment(spark, config)
     settings = GeneratorSettings(customers=800, products=300, events=args.events, files=1, days=1)
     params = RunParams(lakehouse=str(config.lakehouse))
-    runs, plain = [], []
+    runs, plain, commits = [], [], []
     try:
         for day in range(1, args.days + 1):
             (event_file,) = generate(config, settings, log=lambda line: None).event_files
+            before = delta_commits(config.lakehouse)
             started = time.monotonic()
             with contextlib.redirect_stdout(io.StringIO()):  # the answers' tables, printed each run
                 run = run_pipeline(params, log=lambda line: None)
             runs.append(time.monotonic() - started)
             landing = day_landing(config, event_file, root / "plain-landing")
+            plain_before = delta_commits(root / "plain")
             plain.append(plain_job(spark, landing, root / "plain"))
+            commits.append(
+                (delta_commits(config.lakehouse) - before, delta_commits(root / "plain") - plain_before)
+            )
             layers = ", ".join(f"{layer} {run.timings[layer]:.1f}" for layer in ("bronze", "silver", "gold"))
             print(
-                f"day {day:3d}: run {runs[-1]:5.1f} s ({layers}); plain (a') {plain[-1]:4.1f} s", flush=True
+                f"day {day:3d}: run {runs[-1]:5.1f} s ({layers}), {commits[-1][0]} commits; "
+                f"plain (a') {plain[-1]:4.1f} s, {commits[-1][1]} commits",
+                flush=True,
             )
         print_storage(spark, config, runs)
     finally:
@@ -130,8 +152,14 @@ def main(argv: list[str] | None = None) -> int:
         f"median of runs {FIRST_COUNTED}..{args.days}: {run_median:.1f} s (target <= {TARGET_SECONDS:.0f} s)"
     )
     print(f"(a') median: {plain_median:.1f} s; run / (a'): {ratio:.2f}x (target <= {TARGET_RATIO:.0f}x)")
+    counted = commits[FIRST_COUNTED - 1 :]
+    print(
+        f"Delta commits per run from run {FIRST_COUNTED} on: {statistics.median(c for c, _ in counted):g} "
+        f"(median), (a') {statistics.median(p for _, p in counted):g}"
+    )
     if args.json:
-        print(json.dumps({"runs": runs, "plain": plain, "median": run_median, "plain_median": plain_median}))
+        figures = {"runs": runs, "plain": plain, "commits": commits}
+        print(json.dumps(figures | {"median": run_median, "plain_median": plain_median}))
     return 0
 
 
