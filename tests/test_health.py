@@ -17,16 +17,19 @@ from tests.landing import event, write_events
 from tests.reliability import die_before_writing, run_pipeline
 from zenith.cli import main
 from zenith.lakehouse import config as names
-from zenith.lakehouse import streams
+from zenith.lakehouse import maintenance, streams
 from zenith.lakehouse.history import (
     USER_METADATA_CONF,
     Commit,
     commits_tagged,
     described_commits,
     logged_commits,
+    recent_commits,
     run_tag,
     tagged_run,
 )
+from zenith.lakehouse.run_lock import release_run_lock
+from zenith.lakehouse.runtime import get_spark
 from zenith.lakehouse.streams import progress_line
 from zenith.pipeline import run as run_module
 from zenith.pipeline.bronze import layer as bronze
@@ -196,6 +199,25 @@ def test_commits_are_tagged_inside_the_block_and_the_setting_is_restored(spark):
     with pytest.raises(RuntimeError), commits_tagged(spark, "r2"):
         raise RuntimeError("a layer failed")
     assert spark.conf.get(USER_METADATA_CONF, None) is None
+
+
+def test_after_a_run_killed_inside_a_batch_later_work_uses_this_process_session_untagged(
+    spark, config, monkeypatch
+):
+    write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
+    killed = PipelineRun.start(RunParams(lakehouse=str(config.lakehouse)), log=lambda _: None)
+    killed.bronze()
+    with monkeypatch.context() as patch:  # killed in silver's batch, after the batch made a DataFrame
+        die_before_writing(patch, names.SILVER_ACTIVITY)
+        with pytest.raises(Exception, match="killed before writing"):
+            killed.silver()
+    release_run_lock(config)  # as the killed process's end would
+
+    # Not the failed batch's session, which PySpark left active with the killed run's commit tag.
+    assert get_spark(config) is spark
+    maintenance.maintain(get_spark(config), config, retention_hours=0, log=lambda _: None)
+    vacuum = recent_commits(spark, config, names.BRONZE_CUSTOMERS, 2)
+    assert [(commit.version, commit.run_id) for commit in vacuum] == [(3, None), (2, None)]
 
 
 def test_a_long_stream_prints_progress_lines_while_it_runs_and_a_last_one(spark, config, monkeypatch, capsys):

@@ -29,6 +29,7 @@ from zenith.lakehouse.config import Config, on_databricks, sql_string
 from zenith.lakehouse.connect import (
     check_shared_lakehouse,
     connect_session,
+    is_connect,
     remote_url,
     server_command,
 )
@@ -151,6 +152,11 @@ def get_spark(config: Config | None = None, app_name: str = "zenith") -> SparkSe
         return spark
     # A session that already runs here (a test's, a notebook's) keeps its own settings.
     spark = SparkSession.getActiveSession()
+    if spark is not None and not is_connect(spark):
+        # PySpark makes the session of any createDataFrame call the process's "active" one, a stream
+        # batch's session too: a copy of the settings at the stream's start (the run's commit tag
+        # included) that a batch which failed leaves active. The builder returns the process's own.
+        spark = SparkSession.builder.getOrCreate()
     url = remote_url()
     if spark is None and url is not None:
         spark = connect_session(url, app_name)
