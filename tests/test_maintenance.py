@@ -104,18 +104,32 @@ def only_live_files() -> dict[str, tuple[int, int]]:
     return {name: (count, count) for name, count in COMPACTED.items()}
 
 
-def test_small_writes_are_one_file_and_maintain_leaves_only_live_files_and_a_later_run_is_exact(
-    spark, config
+def test_maintain_killed_after_its_first_optimize_loses_nothing_and_the_next_leaves_only_live_files(
+    spark, config, monkeypatch
 ):
+    """Small writes are one file each; a maintain killed midway is finished by the next; later runs are exact."""
     land_day_1(config)
     run_pipeline(config)
     land_day_2(config)
     run_pipeline(config)
+    release_run_lock(config)  # the runs above kept it, as a finished process would not
+
+    def killed(*args):
+        raise RuntimeError("killed during maintenance")
+
+    with monkeypatch.context() as patch:  # killed after its first table's OPTIMIZE, before that VACUUM
+        patch.setattr(maintenance, "vacuum", killed)
+        with pytest.raises(RuntimeError, match="killed during maintenance"):
+            maintenance.maintain(spark, config, retention_hours=0, log=lambda line: None)
+    assert lock_is_free(config)
+    assert maintenance.live_files(spark, config.delta_target(names.BRONZE_EVENTS)).count == 1  # compacted
     lines = []
 
     reports = maintenance.maintain(spark, config, retention_hours=0, log=lines.append)
 
     before = files(reports, "before")
+    # The killed maintain compacted bronze's two files into one and deleted none.
+    assert before["bronze_user_events"] == (1, 3)
     # Two runs, each one file in each small table: the second gold batch replaced the one date it
     # touched and merged in one new customer.
     assert {table.name: before[table.name] for table in SMALL_WRITES} == {
@@ -183,31 +197,6 @@ def test_vacuum_keeps_the_files_a_stream_has_not_read_and_the_next_runs_are_exac
     lines = []
     reports = maintenance.maintain(spark, config, retention_hours=0, log=lines.append)
     assert [line for line in lines if line.startswith("note:")] == [TIME_TRAVEL_LINE]
-    assert files(reports, "after") == only_live_files()
-    assert_three_days_exact(spark, config)
-
-
-def test_maintain_killed_after_its_first_optimize_loses_nothing(spark, config, monkeypatch):
-    land_day_1(config)
-    run_pipeline(config)
-    land_day_2(config)
-    run_pipeline(config)
-    release_run_lock(config)  # the runs above kept it, as a finished process would not
-
-    def killed(*args):
-        raise RuntimeError("killed during maintenance")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(maintenance, "vacuum", killed)
-        with pytest.raises(RuntimeError, match="killed during maintenance"):
-            maintenance.maintain(spark, config, retention_hours=0, log=lambda line: None)
-    assert lock_is_free(config)
-    assert maintenance.live_files(spark, config.delta_target(names.BRONZE_EVENTS)).count == 1  # compacted
-
-    land_day_3(config)
-    run_pipeline(config)
-    assert_three_days_exact(spark, config)
-    reports = maintenance.maintain(spark, config, retention_hours=0, log=lambda line: None)
     assert files(reports, "after") == only_live_files()
     assert_three_days_exact(spark, config)
 
