@@ -123,16 +123,25 @@ def test_maintain_killed_after_its_first_optimize_loses_nothing_and_the_next_lea
             maintenance.maintain(spark, config, retention_hours=0, log=lambda line: None)
     assert lock_is_free(config)
     assert maintenance.live_files(spark, config.delta_target(names.BRONZE_EVENTS)).count == 1  # compacted
+    newest = spark.sql(f"DESCRIBE HISTORY {config.delta_target(names.BRONZE_EVENTS)} LIMIT 1").first()
+    assert newest.operation == "OPTIMIZE"  # and no VACUUM after it
     lines = []
 
     reports = maintenance.maintain(spark, config, retention_hours=0, log=lines.append)
 
     before = files(reports, "before")
-    # The killed maintain compacted bronze's two files into one and deleted none.
-    assert before["bronze_user_events"] == (1, 3)
+    small_writes = [table.name for table in SMALL_WRITES]
+    # The killed maintain compacted bronze's two files into one, deleted none, and reached no other table.
+    assert {name: counts for name, counts in before.items() if name not in small_writes} == {
+        "bronze_user_events": (1, 3),
+        "bronze_customer_profiles": (1, 1),
+        "bronze_product_details": (1, 1),
+        "silver_sessionized_activity": (2, 2),
+        "silver_quarantine": (1, 1),
+    }
     # Two runs, each one file in each small table: the second gold batch replaced the one date it
     # touched and merged in one new customer.
-    assert {table.name: before[table.name] for table in SMALL_WRITES} == {
+    assert {name: before[name] for name in small_writes} == {
         "gold_daily_product_performance": (2, 2),
         "customer_purchase_summary": (2, 2),
         "gold_customer_state": (2, 2),
@@ -152,6 +161,11 @@ def test_maintain_killed_after_its_first_optimize_loses_nothing_and_the_next_lea
         rf"\(.+\) -> {sum(COMPACTED.values())} files \(.+\)",
         lines[-1],
     )
+    assert silver_rows(spark, config) == [  # maintenance changes no row: days 1 and 2 as the runs wrote them
+        ("a", ts("2026-03-01T10:00:00"), "East Coast", *DESK),
+        ("b", ts("2026-03-01T10:01:00"), "East Coast", *DESK),
+        ("c", ts("2026-03-02T09:00:00"), "West Coast", *LAMP),
+    ]
     land_day_3(config)
     run_pipeline(config)
     assert_three_days_exact(spark, config)
