@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from tests.landing import event, write_events
-from tests.reliability import gold_rows, quarantine_rows, run_pipeline, silver_rows, table_version, ts
+from tests.reliability import gold_rows, quarantine_rows, run_pipeline, silver_rows, ts
 from zenith.cli import main
 from zenith.lakehouse import config as names
 from zenith.lakehouse import maintenance
@@ -179,34 +179,29 @@ def test_vacuum_keeps_the_files_a_stream_has_not_read_and_the_next_runs_are_exac
         detail = spark.sql(f"DESCRIBE DETAIL {config.delta_target(source)}").first()
         assert offset["reservoirId"] == detail.id, reader.name
     land_day_2(config)
-    run_pipeline(config, layers=("bronze",))  # a run that stopped after bronze
+    run_pipeline(config, layers=("bronze", "silver"))  # a run that stopped after silver: gold has not read it
+    land_day_3(config)
+    run_pipeline(config, layers=("bronze",))  # then one that stopped after bronze: silver has not read it
     lines = []
 
     reports = maintenance.maintain(spark, config, retention_hours=0, log=lines.append)
 
+    # Each table a stream reads keeps the files of the version that stream has not read: bronze's third
+    # append (day 3) and silver's second (day 2). No maintain came before, so no other version is between.
     assert [line for line in lines if line.startswith("note: VACUUM")] == [
         "note: VACUUM of 01_bronze.bronze_user_events skipped: the stream that writes "
-        "02_silver.silver_sessionized_activity would need files VACUUM deletes, as it has not read version 2 "
-        "yet; run the pipeline (it reads them), then maintain again"
-    ]
-    bronze = next(r for r in reports if r.table == names.BRONZE_EVENTS)
-    assert (bronze.live_after.count, bronze.disk_after.count, bronze.vacuumed) == (1, 3, False)
-
-    run_pipeline(config, layers=("bronze", "silver"))  # now one that stopped after silver
-    # The run's commit is silver's newest version; the first maintain's OPTIMIZE and VACUUM (no rows) came
-    # before it, as two or three versions (OPTIMIZE commits only if silver's day had more than one file).
-    run_version = table_version(spark, config, names.SILVER_ACTIVITY)
-    assert run_version in (4, 5)
-    lines = []
-    maintenance.maintain(spark, config, retention_hours=0, log=lines.append)
-    assert [line for line in lines if line.startswith("note: VACUUM")] == [
+        "02_silver.silver_sessionized_activity would need files VACUUM deletes, as it has not read version 3 "
+        "yet; run the pipeline (it reads them), then maintain again",
         "note: VACUUM of 02_silver.silver_sessionized_activity skipped: the stream that writes "
-        f"03_gold.gold_daily_product_performance would need files VACUUM deletes, as it has not read version {run_version} "
-        "yet; run the pipeline (it reads them), then maintain again"
+        "03_gold.gold_daily_product_performance would need files VACUUM deletes, as it has not read version 2 "
+        "yet; run the pipeline (it reads them), then maintain again",
     ]
+    held = {r.table.name: (r.live_after.count, r.disk_after.count, r.vacuumed) for r in reports}
+    assert held["bronze_user_events"] == (1, 4, False)  # three appends compacted, none deleted
+    assert held["silver_sessionized_activity"] == (2, 2, False)  # one file per day: nothing to compact
+    assert gold_rows(spark, config) == [(ts("2026-03-01T00:00:00").date(), 10, 1, 0, 1, Decimal("249.99"))]
 
-    land_day_3(config)
-    run_pipeline(config)
+    run_pipeline(config)  # reads what each stream had left: the held files were all still there
     assert_three_days_exact(spark, config)
     lines = []
     reports = maintenance.maintain(spark, config, retention_hours=0, log=lines.append)
