@@ -3,12 +3,14 @@
 A second run gets one new landed file. Before it runs, the first run's landed file and the bronze
 data files it wrote are deleted: a run that read history would fail on a missing file, and one
 that reads only new data writes exactly the new rows. Then silver's files go too, and the
-data-quality list still answers from what gold keeps. (Gold's "touched dates only" row is checked
-the same way in ``test_gold_incremental.py``.)
+data-quality list still answers from what gold keeps. While the new batch writes its quarantine,
+the dimensions' files are hidden: the batch read them once, for silver's append. (Gold's "touched dates only" row is checked the same way in ``test_gold_incremental.py``.)
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -17,6 +19,7 @@ from tests.landing import event, write_events
 from tests.reliability import DAY, gold_rows, quarantine_rows, run_metrics, run_pipeline, silver_metrics, ts
 from zenith.lakehouse import config as names
 from zenith.lakehouse.tables import read_table
+from zenith.pipeline.silver import batch as silver_batch
 
 
 def data_files(spark, config, table) -> list[Path]:
@@ -24,7 +27,19 @@ def data_files(spark, config, table) -> list[Path]:
     return [Path(unquote(urlparse(uri).path)) for uri in read_table(spark, config, table).inputFiles()]
 
 
-def test_a_run_reads_the_new_landed_file_and_the_new_bronze_rows_only(spark, config):
+@contextmanager
+def hidden(paths: list[Path]) -> Iterator[None]:
+    """The files are unreadable (renamed) for the block, then back."""
+    for path in paths:
+        path.rename(path.with_name(path.name + ".hidden"))
+    try:
+        yield
+    finally:
+        for path in paths:
+            path.with_name(path.name + ".hidden").rename(path)
+
+
+def test_a_run_reads_the_new_landed_file_and_the_new_bronze_rows_only(spark, config, monkeypatch):
     write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
     run_pipeline(config)
     old_bronze = data_files(spark, config, names.BRONZE_EVENTS)
@@ -34,10 +49,23 @@ def test_a_run_reads_the_new_landed_file_and_the_new_bronze_rows_only(spark, con
         event("e2", "2026-03-01T10:01:00+00:00", event_type="purchase"),
         event("e1", "2026-03-01T10:00:00+00:00"),  # a re-send: silver's recent ids are still read
         event("e3", "2026-03-01T10:02:00+00:00", user_id=99),  # not a customer: no region
+        event("e4", "2026-03-01T10:03:00+00:00", product_id=30),  # not a product: quarantined
     )
     (config.events_landing / "events-1.json").unlink()
     for path in old_bronze:
         path.unlink()
+    # Silver's append read both dimensions; the quarantine's write, from the same batch, reads neither again.
+    dimensions = [
+        *data_files(spark, config, names.BRONZE_PRODUCTS),
+        *data_files(spark, config, names.BRONZE_CUSTOMERS),
+    ]
+    write_quarantine = silver_batch.write_quarantine
+
+    def quarantine_with_dimensions_hidden(*args, **kwargs):
+        with hidden(dimensions):
+            write_quarantine(*args, **kwargs)
+
+    monkeypatch.setattr(silver_batch, "write_quarantine", quarantine_with_dimensions_hidden)
 
     second, _ = run_pipeline(config)
 
@@ -47,13 +75,13 @@ def test_a_run_reads_the_new_landed_file_and_the_new_bronze_rows_only(spark, con
         ("e2", ts("2026-03-01T10:01:00"), "purchase"),
         ("e3", ts("2026-03-01T10:02:00"), "view_product"),
     ]
-    assert quarantine_rows(spark, config) == []
+    assert quarantine_rows(spark, config) == [("unknown_product", "e4", "2026-03-01T10:03:00+00:00")]
     assert gold_rows(spark, config) == [(DAY, 10, 2, 0, 1, Decimal("249.99"))]
     assert run_metrics(spark, config, second) == silver_metrics(
-        rows_read=3, duplicates_removed=1, rows_written=2
+        rows_read=4, duplicates_removed=1, quarantined_unknown_product=1, rows_written=2
     )
     bronze = run_metrics(spark, config, second, "bronze")
-    assert {metric: n for metric, n in bronze.items() if n} == {"rows_in": 3, "rows_out": 3}  # no problem
+    assert {metric: n for metric, n in bronze.items() if n} == {"rows_in": 4, "rows_out": 4}  # no problem
     # The data-quality list reads what gold keeps, not silver: it needs none of silver's files.
     for path in data_files(spark, config, names.SILVER_ACTIVITY):
         path.unlink()

@@ -1,6 +1,7 @@
 """One silver micro-batch: route each bronze row once, then write silver, quarantine and the counts.
 
-The batch is read from bronze once and persisted; every output comes from that one copy. Silver's
+The batch is read from bronze once and persisted; every output comes from that one copy, and the
+dimensions it is joined to are read once too (``batch_dimensions``). Silver's
 append routes the rows as it writes them and counts every route on the way (``observe``), so no
 pass of its own counts them; the quarantine is then read from the rows classified before the
 choice among copies of one id, which it does not need. Each of the three writes is an idempotent
@@ -78,14 +79,18 @@ def silver_batch(
         if first_ingested is None:  # an empty batch: nothing to route, nothing to commit
             batch.unpersist()
             return
-        seen = silver_ids_since(spark, config, batch, first_ingested - horizon)
-        classified = classify_batch(batch, config, seen, watermark)
-        txn = (app_id, batch_id)
-        counts = write_silver(classified.transform(with_route), config, txn, batch_id == replayed)
-        if counts["rows_read"] - counts[SILVER] - counts[DUPLICATE]:
-            write_quarantine(classified, config, txn, run_id)
-        write_record(spark, config, txn, run_id, counts, watermark)
-        batch.unpersist()
+        dimensions = batch_dimensions(spark, config)
+        try:
+            seen = silver_ids_since(spark, config, batch, first_ingested - horizon)
+            classified = classify_batch(batch, config, dimensions, seen, watermark)
+            txn = (app_id, batch_id)
+            counts = write_silver(classified.transform(with_route), config, txn, batch_id == replayed)
+            if counts["rows_read"] - counts[SILVER] - counts[DUPLICATE]:
+                write_quarantine(classified, config, txn, run_id)
+            write_record(spark, config, txn, run_id, counts, watermark)
+        finally:
+            for frame in (batch, *dimensions):
+                frame.unpersist()
 
     return write
 
@@ -125,17 +130,29 @@ def silver_ids_since(spark: SparkSession, config: Config, batch: DataFrame, sinc
     return seen
 
 
-def classify_batch(
-    batch: DataFrame, config: Config, seen: DataFrame, watermark: dt.datetime | None
-) -> DataFrame:
-    """The batch's rows with ``late``, silver's columns and ``route`` (``classify_events``, both dimensions).
+def batch_dimensions(spark: SparkSession, config: Config) -> tuple[DataFrame, DataFrame]:
+    """The products and the customers (``product_dimension``, ``customer_dimension``), persisted.
 
-    The dimensions are read through the batch's session, which is the one a Connect server gives
-    ``foreachBatch``; they are small, broadcast, and read once a batch.
+    Silver's append and the quarantine's both classify the batch: bronze's dimensions are read and
+    ranked once for both. They are read through the batch's session, which is the one a Connect
+    server gives ``foreachBatch``; they are small and broadcast, and unpersisted after the batch.
+    (Silver's recent ids are read again by the quarantine's write: Spark drops a cached plan that
+    reads a table when it writes that table, as silver's append does.)
     """
-    spark = batch.sparkSession
     products = product_dimension(read_table(spark, config, names.BRONZE_PRODUCTS))
     customers = customer_dimension(read_table(spark, config, names.BRONZE_CUSTOMERS))
+    return products.persist(), customers.persist()
+
+
+def classify_batch(
+    batch: DataFrame,
+    config: Config,
+    dimensions: tuple[DataFrame, DataFrame],
+    seen: DataFrame,
+    watermark: dt.datetime | None,
+) -> DataFrame:
+    """The batch's rows with ``late``, silver's columns and ``route`` (``classify_events``)."""
+    products, customers = dimensions
     max_age, horizon = config.max_event_age_days, config.dedupe_horizon_hours
     return batch.transform(classify_events(products, customers, seen, watermark, max_age, horizon))
 
