@@ -4,7 +4,7 @@ A second run gets one new landed file. Before it runs, the first run's landed fi
 data files it wrote are deleted: a run that read history would fail on a missing file, and one
 that reads only new data writes exactly the new rows. Then silver's files go too, and the
 data-quality list still answers from what gold keeps. While the new batch writes its quarantine,
-the dimensions' files are hidden: the batch read them once, for silver's append. (Gold's "touched dates only" row is checked the same way in ``test_gold_incremental.py``.)
+silver's older files and the dimensions' are hidden: the batch read them once, for silver's append. (Gold's "touched dates only" row is checked the same way in ``test_gold_incremental.py``.)
 """
 
 from __future__ import annotations
@@ -54,18 +54,19 @@ def test_a_run_reads_the_new_landed_file_and_the_new_bronze_rows_only(spark, con
     (config.events_landing / "events-1.json").unlink()
     for path in old_bronze:
         path.unlink()
-    # Silver's append read both dimensions; the quarantine's write, from the same batch, reads neither again.
-    dimensions = [
+    # Silver's append read silver's recent ids and both dimensions: the quarantine's write reads none again.
+    lookups = [
+        *data_files(spark, config, names.SILVER_ACTIVITY),
         *data_files(spark, config, names.BRONZE_PRODUCTS),
         *data_files(spark, config, names.BRONZE_CUSTOMERS),
     ]
     write_quarantine = silver_batch.write_quarantine
 
-    def quarantine_with_dimensions_hidden(*args, **kwargs):
-        with hidden(dimensions):
+    def quarantine_with_lookups_hidden(*args, **kwargs):
+        with hidden(lookups):
             write_quarantine(*args, **kwargs)
 
-    monkeypatch.setattr(silver_batch, "write_quarantine", quarantine_with_dimensions_hidden)
+    monkeypatch.setattr(silver_batch, "write_quarantine", quarantine_with_lookups_hidden)
 
     second, _ = run_pipeline(config)
 

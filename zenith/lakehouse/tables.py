@@ -45,6 +45,22 @@ def has_committed_version(path: Path) -> bool:
     return log.is_dir() and any(_VERSION_FILE.fullmatch(entry.name) for entry in log.iterdir())
 
 
+def newest_version(spark: SparkSession, config: Config, table: Table) -> int | None:
+    """The table's newest committed version; None if it has none.
+
+    Locally it is read from the ``_delta_log`` listing, with no Spark call; on Databricks, from
+    ``DESCRIBE HISTORY ... LIMIT 1``.
+    """
+    path = config.table_path(table)
+    if path is None:
+        if not table_exists(spark, config, table):
+            return None
+        return spark.sql(f"DESCRIBE HISTORY {config.table_name(table)} LIMIT 1").first()["version"]
+    log = path / "_delta_log"
+    names = (entry.name for entry in log.iterdir()) if log.is_dir() else ()
+    return max((int(name[:20]) for name in names if _VERSION_FILE.fullmatch(name)), default=None)
+
+
 def created_empty(config: Config, table: Table) -> bool:
     """True for a local table whose only commit created it without data: known empty with no Spark job.
 
@@ -74,12 +90,13 @@ def table_exists(spark: SparkSession, config: Config, table: Table) -> bool:
     return spark.catalog.tableExists(config.table_name(table).replace("`", ""))
 
 
-def read_table(spark: SparkSession, config: Config, table: Table) -> DataFrame:
-    """The current version of a table as a batch DataFrame: by name on Databricks, by path locally."""
+def read_table(spark: SparkSession, config: Config, table: Table, version: int | None = None) -> DataFrame:
+    """A table's current version, or ``version``, as a batch DataFrame: by name on Databricks, by path locally."""
+    reader = spark.read if version is None else spark.read.option("versionAsOf", version)
     path = config.table_path(table)
     if path is not None:
-        return spark.read.format("delta").load(str(path))
-    return spark.read.table(config.table_name(table))
+        return reader.format("delta").load(str(path))
+    return reader.table(config.table_name(table))
 
 
 def register_local_table(spark: SparkSession, config: Config, table: Table) -> None:

@@ -1,7 +1,7 @@
 """One silver micro-batch: route each bronze row once, then write silver, quarantine and the counts.
 
-The batch is read from bronze once and persisted; every output comes from that one copy, and the
-dimensions it is joined to are read once too (``batch_dimensions``). Silver's
+The batch is read from bronze once and persisted; every output comes from that one copy, and its
+lookups (both dimensions and the ids silver has seen) are read once too (``batch_lookups``). Silver's
 append routes the rows as it writes them and counts every route on the way (``observe``), so no
 pass of its own counts them; the quarantine is then read from the rows classified before the
 choice among copies of one id, which it does not need. Each of the three writes is an idempotent
@@ -28,7 +28,7 @@ from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.streams import ship_by_value
-from zenith.lakehouse.tables import append_table, read_table, table_exists
+from zenith.lakehouse.tables import append_table, newest_version, read_table, table_exists
 from zenith.pipeline.silver import quarantine, regions, transforms
 from zenith.pipeline.silver.quarantine import for_quarantine
 from zenith.pipeline.silver.transforms import (
@@ -79,17 +79,16 @@ def silver_batch(
         if first_ingested is None:  # an empty batch: nothing to route, nothing to commit
             batch.unpersist()
             return
-        dimensions = batch_dimensions(spark, config)
+        lookups = batch_lookups(spark, config, batch, first_ingested - horizon)
         try:
-            seen = silver_ids_since(spark, config, batch, first_ingested - horizon)
-            classified = classify_batch(batch, config, dimensions, seen, watermark)
+            classified = classify_batch(batch, config, lookups, watermark)
             txn = (app_id, batch_id)
             counts = write_silver(classified.transform(with_route), config, txn, batch_id == replayed)
             if counts["rows_read"] - counts[SILVER] - counts[DUPLICATE]:
                 write_quarantine(classified, config, txn, run_id)
             write_record(spark, config, txn, run_id, counts, watermark)
         finally:
-            for frame in (batch, *dimensions):
+            for frame in (batch, *lookups):
                 frame.unpersist()
 
     return write
@@ -122,37 +121,39 @@ def rewound_checkpoint(config: Config, batch_id: int, recorded: dt.datetime) -> 
 
 
 def silver_ids_since(spark: SparkSession, config: Config, batch: DataFrame, since: dt.datetime) -> DataFrame:
-    """``seen_ids`` of the batch in silver since ``since``; none (id, ``seen_at``) before silver exists."""
-    seen = spark.createDataFrame([], "event_id STRING, seen_at TIMESTAMP")
-    if table_exists(spark, config, names.SILVER_ACTIVITY):
-        silver = read_table(spark, config, names.SILVER_ACTIVITY)
-        seen = seen_ids(silver, batch, since)
-    return seen
+    """``seen_ids`` of the batch in silver's newest version since ``since``; none (id, ``seen_at``) before silver exists."""
+    version = newest_version(spark, config, names.SILVER_ACTIVITY)
+    if version is None:
+        return spark.createDataFrame([], "event_id STRING, seen_at TIMESTAMP")
+    return seen_ids(read_table(spark, config, names.SILVER_ACTIVITY, version), batch, since)
 
 
-def batch_dimensions(spark: SparkSession, config: Config) -> tuple[DataFrame, DataFrame]:
-    """The products and the customers (``product_dimension``, ``customer_dimension``), persisted.
+def batch_lookups(
+    spark: SparkSession, config: Config, batch: DataFrame, since: dt.datetime
+) -> tuple[DataFrame, DataFrame, DataFrame]:
+    """The batch's lookups, persisted: the products, the customers, and the ids silver has seen since ``since``.
 
-    Silver's append and the quarantine's both classify the batch: bronze's dimensions are read and
-    ranked once for both. They are read through the batch's session, which is the one a Connect
-    server gives ``foreachBatch``; they are small and broadcast, and unpersisted after the batch.
-    (Silver's recent ids are read again by the quarantine's write: Spark drops a cached plan that
-    reads a table when it writes that table, as silver's append does.)
+    Silver's append and the quarantine's both classify the batch: each lookup is read once for both.
+    Silver is read at its newest version by number: Spark drops a cached plan that reads a table's
+    current version when it writes that table, as silver's append does, and keeps one of a numbered
+    version. The lookups are read through the batch's session (a Connect server gives
+    ``foreachBatch`` its own); the dimensions are small and broadcast, the seen ids at most one per
+    id of the batch. They are unpersisted after the batch.
     """
     products = product_dimension(read_table(spark, config, names.BRONZE_PRODUCTS))
     customers = customer_dimension(read_table(spark, config, names.BRONZE_CUSTOMERS))
-    return products.persist(), customers.persist()
+    seen = silver_ids_since(spark, config, batch, since)
+    return products.persist(), customers.persist(), seen.persist()
 
 
 def classify_batch(
     batch: DataFrame,
     config: Config,
-    dimensions: tuple[DataFrame, DataFrame],
-    seen: DataFrame,
+    lookups: tuple[DataFrame, DataFrame, DataFrame],
     watermark: dt.datetime | None,
 ) -> DataFrame:
-    """The batch's rows with ``late``, silver's columns and ``route`` (``classify_events``)."""
-    products, customers = dimensions
+    """The batch's rows with ``late``, silver's columns and ``route`` (``classify_events`` with ``lookups``)."""
+    products, customers, seen = lookups
     max_age, horizon = config.max_event_age_days, config.dedupe_horizon_hours
     return batch.transform(classify_events(products, customers, seen, watermark, max_age, horizon))
 
