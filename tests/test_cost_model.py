@@ -4,7 +4,8 @@ A second run gets one new landed file. Before it runs, the first run's landed fi
 data files it wrote are deleted: a run that read history would fail on a missing file, and one
 that reads only new data writes exactly the new rows. Then silver's files go too, and the
 data-quality list still answers from what gold keeps. While the new batch writes its quarantine,
-silver's older files and the dimensions' are hidden: the batch read them once, for silver's append. (Gold's "touched dates only" row is checked the same way in ``test_gold_incremental.py``.)
+silver's older files and the dimensions' are hidden: the batch read them once, for silver's append.
+(Gold's "touched dates only" row is checked the same way in ``test_gold_incremental.py``.)
 """
 
 from __future__ import annotations
