@@ -46,18 +46,14 @@ def has_committed_version(path: Path) -> bool:
 
 
 def newest_version(spark: SparkSession, config: Config, table: Table) -> int | None:
-    """The table's newest committed version; None if it has none.
-
-    Locally it is read from the ``_delta_log`` listing, with no Spark call; on Databricks, from
-    ``DESCRIBE HISTORY ... LIMIT 1``.
-    """
+    """The table's newest committed version, None if it has none: from the ``_delta_log`` listing
+    locally (no Spark call), from ``DESCRIBE HISTORY ... LIMIT 1`` on Databricks."""
     path = config.table_path(table)
     if path is None:
-        if not table_exists(spark, config, table):
-            return None
-        return spark.sql(f"DESCRIBE HISTORY {config.table_name(table)} LIMIT 1").first()["version"]
+        history = f"DESCRIBE HISTORY {config.table_name(table)} LIMIT 1"
+        return spark.sql(history).first()["version"] if table_exists(spark, config, table) else None
     log = path / "_delta_log"
-    names = (entry.name for entry in log.iterdir()) if log.is_dir() else ()
+    names = [entry.name for entry in log.iterdir()] if log.is_dir() else []
     return max((int(name[:20]) for name in names if _VERSION_FILE.fullmatch(name)), default=None)
 
 
