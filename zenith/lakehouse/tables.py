@@ -45,18 +45,6 @@ def has_committed_version(path: Path) -> bool:
     return log.is_dir() and any(_VERSION_FILE.fullmatch(entry.name) for entry in log.iterdir())
 
 
-def newest_version(spark: SparkSession, config: Config, table: Table) -> int | None:
-    """The table's newest committed version, None if it has none: from the ``_delta_log`` listing
-    locally (no Spark call), from ``DESCRIBE HISTORY ... LIMIT 1`` on Databricks."""
-    path = config.table_path(table)
-    if path is None:
-        history = f"DESCRIBE HISTORY {config.table_name(table)} LIMIT 1"
-        return spark.sql(history).first()["version"] if table_exists(spark, config, table) else None
-    log = path / "_delta_log"
-    names = [entry.name for entry in log.iterdir()] if log.is_dir() else []
-    return max((int(name[:20]) for name in names if _VERSION_FILE.fullmatch(name)), default=None)
-
-
 def created_empty(config: Config, table: Table) -> bool:
     """True for a local table whose only commit created it without data: known empty with no Spark job.
 

@@ -25,10 +25,12 @@ from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from zenith.lakehouse import config as names
+from zenith.lakehouse import history
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.errors import ZenithError
+from zenith.lakehouse.history import recent_commits
 from zenith.lakehouse.streams import ship_by_value
-from zenith.lakehouse.tables import append_table, newest_version, read_table, table_exists
+from zenith.lakehouse.tables import append_table, read_table, table_exists
 from zenith.pipeline.silver import quarantine, regions, transforms
 from zenith.pipeline.silver.quarantine import for_quarantine
 from zenith.pipeline.silver.transforms import (
@@ -63,7 +65,7 @@ def silver_batch(
     separate Python process Spark Connect gives ``foreachBatch``; the modules it needs travel with
     it (pickled by value), as the server's Python may lack ``zenith``.
     """
-    ship_by_value(sys.modules[__name__], transforms, quarantine, regions)
+    ship_by_value(sys.modules[__name__], transforms, quarantine, regions, history)
     horizon = dt.timedelta(hours=config.dedupe_horizon_hours)
 
     def write(batch: DataFrame, batch_id: int) -> None:
@@ -122,10 +124,10 @@ def rewound_checkpoint(config: Config, batch_id: int, recorded: dt.datetime) -> 
 
 def silver_ids_since(spark: SparkSession, config: Config, batch: DataFrame, since: dt.datetime) -> DataFrame:
     """``seen_ids`` of the batch in silver's newest version since ``since``; none (id, ``seen_at``) before silver exists."""
-    version = newest_version(spark, config, names.SILVER_ACTIVITY)
-    if version is None:
+    newest = recent_commits(spark, config, names.SILVER_ACTIVITY, 1)
+    if not newest:
         return spark.createDataFrame([], "event_id STRING, seen_at TIMESTAMP")
-    return seen_ids(read_table(spark, config, names.SILVER_ACTIVITY, version), batch, since)
+    return seen_ids(read_table(spark, config, names.SILVER_ACTIVITY, newest[0].version), batch, since)
 
 
 def batch_lookups(
