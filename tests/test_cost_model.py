@@ -6,6 +6,9 @@ that reads only new data writes exactly the new rows. Then silver's files go too
 data-quality list still answers from what gold keeps. While the new batch writes its quarantine,
 silver's older files and the dimensions' are hidden: the batch read them once, for silver's append.
 (Gold's "touched dates only" row is checked the same way in ``test_gold_incremental.py``.)
+The second run loads four rows on a session set as Spark's defaults are: its steps after bronze run
+with the small-run settings, each stream batch with one shuffle partition too (the streams' checkpoints
+keep the three of the first run's session), and the session has its own settings back after the run.
 """
 
 from __future__ import annotations
@@ -19,13 +22,41 @@ from urllib.parse import unquote, urlparse
 from tests.landing import event, write_events
 from tests.reliability import DAY, gold_rows, quarantine_rows, run_metrics, run_pipeline, silver_metrics, ts
 from zenith.lakehouse import config as names
+from zenith.lakehouse.runtime import SMALL_RUN_CONF, small_batch_settings
 from zenith.lakehouse.tables import read_table
+from zenith.pipeline.gold import batch as gold_batch
 from zenith.pipeline.silver import batch as silver_batch
+
+# Settings like Spark's defaults (the test session's are the small-run ones), and three shuffle partitions.
+SPARKS_OWN = {
+    "spark.sql.codegen.wholeStage": "true",
+    "spark.sql.codegen.factoryMode": "FALLBACK",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.shuffle.partitions": "3",
+}
 
 
 def data_files(spark, config, table) -> list[Path]:
     """The data files of a table's current version."""
     return [Path(unquote(urlparse(uri).path)) for uri in read_table(spark, config, table).inputFiles()]
+
+
+@contextmanager
+def session_settings(spark, settings: dict[str, str]) -> Iterator[None]:
+    """The session has ``settings`` for the block, then its own again."""
+    before = {key: spark.conf.get(key) for key in settings}
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            spark.conf.set(key, value)
+
+
+def settings_of(frame) -> dict[str, str]:
+    """The values of ``SPARKS_OWN``'s settings in the session that runs ``frame``."""
+    return {key: frame.sparkSession.conf.get(key) for key in SPARKS_OWN}
 
 
 @contextmanager
@@ -42,7 +73,8 @@ def hidden(paths: list[Path]) -> Iterator[None]:
 
 def test_a_run_reads_the_new_landed_file_and_the_new_bronze_rows_only(spark, config, monkeypatch):
     write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
-    run_pipeline(config)
+    with session_settings(spark, {"spark.sql.shuffle.partitions": "3"}):  # kept in the streams' checkpoints
+        run_pipeline(config)
     old_bronze = data_files(spark, config, names.BRONZE_EVENTS)
     write_events(
         config,
@@ -61,15 +93,29 @@ def test_a_run_reads_the_new_landed_file_and_the_new_bronze_rows_only(spark, con
         *data_files(spark, config, names.BRONZE_PRODUCTS),
         *data_files(spark, config, names.BRONZE_CUSTOMERS),
     ]
-    write_quarantine = silver_batch.write_quarantine
+    write_quarantine, merge_later_batch = silver_batch.write_quarantine, gold_batch.merge_later_batch
+    batch_settings = {}
 
-    def quarantine_with_lookups_hidden(*args, **kwargs):
+    def quarantine_with_lookups_hidden(classified, *args, **kwargs):
+        batch_settings["silver"] = settings_of(classified)
         with hidden(lookups):
-            write_quarantine(*args, **kwargs)
+            write_quarantine(classified, *args, **kwargs)
+
+    def gold_merge(new_rows, *args, **kwargs):
+        batch_settings["gold"] = settings_of(new_rows)
+        merge_later_batch(new_rows, *args, **kwargs)
 
     monkeypatch.setattr(silver_batch, "write_quarantine", quarantine_with_lookups_hidden)
+    monkeypatch.setattr(gold_batch, "merge_later_batch", gold_merge)
 
-    second, _ = run_pipeline(config)
+    with session_settings(spark, SPARKS_OWN):
+        second, _ = run_pipeline(config)
+        second_after = settings_of(spark.range(1))
+
+    small_batch = SPARKS_OWN | small_batch_settings(4)
+    assert small_batch == SPARKS_OWN | SMALL_RUN_CONF | {"spark.sql.shuffle.partitions": "1"}
+    assert batch_settings == {"silver": small_batch, "gold": small_batch}  # batches of four rows
+    assert second_after == SPARKS_OWN
 
     silver = read_table(spark, config, names.SILVER_ACTIVITY).select("event_id", "event_dt", "action")
     assert sorted(tuple(row) for row in silver.collect()) == [

@@ -15,7 +15,14 @@ from zenith.lakehouse import config as names
 from zenith.lakehouse import jars as delta_jar_cache
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.jars import FETCH_ATTEMPTS, cached_delta_jars, delta_jars
-from zenith.lakehouse.runtime import check_java, java_major_version
+from zenith.lakehouse.runtime import (
+    SMALL_RUN_CONF,
+    SMALL_RUN_ROWS,
+    check_java,
+    java_major_version,
+    small_batch_settings,
+    small_run_settings,
+)
 from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import overwrite_table
 
@@ -91,6 +98,20 @@ def jar_cache(root: Path, *jar_names: str, folder: str = RELEASE) -> Path:
     for name in jar_names:
         (root / folder / "jars" / name).touch()
     return root
+
+
+def test_few_rows_get_the_small_run_settings_and_more_keep_sparks():
+    assert SMALL_RUN_CONF == {
+        "spark.sql.codegen.wholeStage": "false",
+        "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+        "spark.sql.adaptive.enabled": "false",
+    }
+    assert small_run_settings(0) == SMALL_RUN_CONF
+    assert small_run_settings(SMALL_RUN_ROWS) == SMALL_RUN_CONF
+    assert small_run_settings(SMALL_RUN_ROWS + 1) == {}
+    # A stream's batch sets its shuffle partitions itself: its checkpoint keeps those of the stream's first start.
+    assert small_batch_settings(SMALL_RUN_ROWS) == SMALL_RUN_CONF | {"spark.sql.shuffle.partitions": "1"}
+    assert small_batch_settings(SMALL_RUN_ROWS + 1) == {}
 
 
 def test_empty_jar_cache_means_the_jars_must_be_fetched(tmp_path):

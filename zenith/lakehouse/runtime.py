@@ -65,6 +65,30 @@ LOCAL_CONF = {
 }
 
 
+# Few rows cost planning and compiling, not computing. Small work is run with expressions evaluated as
+# they are rather than compiled to Java first, and without re-planning at run time: the same results, and
+# on this 2-core machine a daily run of 2,000 events took a fifth less time; at 400,000 events the
+# settings no longer won or lost. A stream's batch also takes one shuffle partition, which only the
+# batch can set: a stream keeps the partitions of its first start in its checkpoint.
+SMALL_RUN_ROWS = 100_000
+SMALL_RUN_CONF = {
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    "spark.sql.adaptive.enabled": "false",
+}
+
+
+def small_run_settings(rows: int) -> dict[str, str]:
+    """The settings for work on ``rows`` rows: ``SMALL_RUN_CONF`` up to ``SMALL_RUN_ROWS``, none above."""
+    return dict(SMALL_RUN_CONF) if rows <= SMALL_RUN_ROWS else {}
+
+
+def small_batch_settings(rows: int) -> dict[str, str]:
+    """The settings for a stream's batch of ``rows`` rows: the small-run ones and one shuffle partition."""
+    small = small_run_settings(rows)
+    return small | {"spark.sql.shuffle.partitions": "1"} if small else {}
+
+
 def java_major_version(java: str) -> int | None:
     """The major version of ``java``, or None if it cannot be run."""
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from pyspark.sql import DataFrame, SparkSession
@@ -19,7 +19,7 @@ from zenith.lakehouse.errors import storage_errors
 from zenith.lakehouse.history import commits_tagged
 from zenith.lakehouse.manifest import landing_listing
 from zenith.lakehouse.run_lock import release_run_lock
-from zenith.lakehouse.runtime import get_spark
+from zenith.lakehouse.runtime import conf_set, get_spark, small_run_settings
 from zenith.pipeline import analytics
 from zenith.pipeline.bronze import layer as bronze
 from zenith.pipeline.gold import layer as gold
@@ -44,6 +44,8 @@ class PipelineRun(RecordedRun):
     record: RunRecord
     replay: Replay  # what the run saw and printed, for its manifest
     log: Callable[[str], None] = print
+    # Spark settings for the steps after bronze: the small-run ones when bronze loaded few rows.
+    settings: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def start(cls, params: RunParams, log: Callable[[str], None] = print) -> PipelineRun | NothingNewRun:
@@ -65,8 +67,11 @@ class PipelineRun(RecordedRun):
         return run
 
     def bronze(self) -> bronze.BronzeReport | None:
-        """Bronze's report, if bronze was requested."""
-        return self._run_layer("bronze", lambda: bronze.run_bronze(self.spark, self.config, self._log))
+        """Bronze's report, if bronze was requested; the rows it loaded choose the later steps' settings."""
+        report = self._run_layer("bronze", lambda: bronze.run_bronze(self.spark, self.config, self._log))
+        if report is not None:
+            self.settings = small_run_settings(report.rows_in)
+        return report
 
     def silver(self) -> silver.SilverReport | None:
         """Silver's report, if silver was requested (its metrics are written with the run's)."""
@@ -83,7 +88,7 @@ class PipelineRun(RecordedRun):
         if layer not in self.params.layers:
             return None
         started = time.monotonic()
-        with storage_errors(), commits_tagged(self.spark, self.run_id):
+        with storage_errors(), commits_tagged(self.spark, self.run_id), conf_set(self.spark, self.settings):
             report = run()
         self.record.add(self.spark, self.config, layer, report, started)
         self.replay.steps.append(layer)
@@ -108,11 +113,13 @@ class PipelineRun(RecordedRun):
 
     def show_answers(self, answers: dict[str, DataFrame | str], display: Callable | None = None) -> None:
         """``show_answers``, keeping the printed text for the run manifest (no second query)."""
-        self.replay.answer_texts.update(analytics.show_answers(answers, display))
+        with conf_set(self.spark, self.settings):
+            self.replay.answer_texts.update(analytics.show_answers(answers, display))
 
     def status(self) -> str:
         """The pipeline's health as ``zenith status`` prints it (kept for the run manifest)."""
-        self.replay.health = read_health(self.spark, self.config)
+        with conf_set(self.spark, self.settings):
+            self.replay.health = read_health(self.spark, self.config)
         return format_health(self.replay.health, utc_now())
 
     def finish(self) -> None:

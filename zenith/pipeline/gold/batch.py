@@ -5,7 +5,8 @@ replace those dates; the touched customers' state rows take the batch's sums, co
 and the visible summary takes those state rows as they are; the users without a region add their
 counts. The first batch of a new gold (a new lakehouse or a full refresh: the checkpoint check
 makes sure its tables are empty then) has nothing to replace or merge with, so it appends. Each
-write happens once per batch (``writes``), so a batch replayed after a kill is harmless.
+write happens once per batch (``writes``), so a batch replayed after a kill is harmless. A batch of
+few rows is folded in with the small-run settings and one shuffle partition (``small_batch_settings``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pyspark.sql import functions as F
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse import tables
+from zenith.lakehouse.runtime import conf_set, small_batch_settings
 from zenith.pipeline.gold import writes
 from zenith.pipeline.gold.transforms import (
     MONEY,
@@ -41,11 +43,14 @@ def refresh_gold_batch(targets: GoldTargets) -> Callable[[DataFrame, int], None]
         # Cached once (the stream's row count stays exact), with only the columns gold reads: a cold
         # run's first batch is all of silver, and the ids and file names are most of its bytes.
         new_rows = new_rows.select(*BATCH_COLUMNS).persist()
-        by_date = new_rows.groupBy("event_date").agg(F.count_if(F.col("region").isNull()).alias("no_region"))
-        days = by_date.collect()  # the dates to recompute, and whether any row lacks a region
+        by_date = new_rows.groupBy("event_date").agg(
+            F.count_if(F.col("region").isNull()).alias("no_region"), F.count("*").alias("rows")
+        )
+        days = by_date.collect()  # the dates to recompute, whether any row lacks a region, and how many rows
         # Batch 0 is a new gold: empty tables, nothing to replace or merge with.
         fold = append_first_batch if batch_id == 0 else merge_later_batch
-        fold(new_rows, days, targets, batch_id)
+        with conf_set(new_rows.sparkSession, small_batch_settings(sum(day.rows for day in days))):
+            fold(new_rows, days, targets, batch_id)
         new_rows.unpersist()
 
     return refresh

@@ -9,6 +9,7 @@ Delta append (``txnAppId`` tied to the stream's checkpoint, ``txnVersion`` the b
 batch replayed after a kill writes nothing twice, and the replay decides every row as the first
 attempt did: it reads the watermark of earlier batches only, and leaves its own rows out of the
 duplicate lookup. A replayed batch counts its routes first, as its silver append may be skipped.
+A batch of few rows runs with the small-run settings and one shuffle partition (``small_batch_settings``).
 
 ``_system.silver_batches`` keeps one row per batch: its counts by route and the newest event time
 seen so far, which is where the next batch's watermark comes from.
@@ -29,6 +30,7 @@ from zenith.lakehouse import history
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.history import recent_commits
+from zenith.lakehouse.runtime import conf_set, small_batch_settings
 from zenith.lakehouse.streams import ship_by_value
 from zenith.lakehouse.tables import append_table, read_table, table_exists
 from zenith.pipeline.silver import quarantine, regions, transforms
@@ -81,35 +83,43 @@ def silver_batch(
         if first_ingested is None:  # an empty batch: nothing to route, nothing to commit
             batch.unpersist()
             return
-        lookups = batch_lookups(spark, config, batch, first_ingested - horizon)
-        try:
-            classified = classify_batch(batch, config, lookups, watermark)
-            txn = (app_id, batch_id)
-            counts = write_silver(classified.transform(with_route), config, txn, batch_id == replayed)
-            if counts["rows_read"] - counts[SILVER] - counts[DUPLICATE]:
-                write_quarantine(classified, config, txn, run_id)
-            write_record(spark, config, txn, run_id, counts, watermark)
-        finally:
-            for frame in (batch, *lookups):
-                frame.unpersist()
+        with conf_set(spark, small_batch_settings(edges["rows"])):
+            lookups = batch_lookups(spark, config, batch, first_ingested - horizon)
+            try:
+                classified = classify_batch(batch, config, lookups, watermark)
+                txn = (app_id, batch_id)
+                counts = write_silver(classified.transform(with_route), config, txn, batch_id == replayed)
+                if counts["rows_read"] - counts[SILVER] - counts[DUPLICATE]:
+                    write_quarantine(classified, config, txn, run_id)
+                write_record(spark, config, txn, run_id, counts, watermark)
+            finally:
+                for frame in (batch, *lookups):
+                    frame.unpersist()
 
     return write
 
 
 def batch_edges(spark: SparkSession, config: Config, app_id: str, batch: DataFrame, batch_id: int) -> dict:
-    """``first_ingested``: the batch's earliest ingestion time (None for an empty batch); ``watermark``:
-    the newest trusted event time of this stream's batches before ``batch_id`` (None if none);
-    ``recorded``: when this batch's own record was written (None if it was not). One job.
+    """``first_ingested``: the batch's earliest ingestion time (None for an empty batch); ``rows``: its
+    row count; ``watermark``: the newest trusted event time of this stream's batches before ``batch_id``
+    (None if none); ``recorded``: when this batch's own record was written (None if it was not). One job.
     """
-    edges = batch.agg(F.lit("first_ingested").alias("edge"), F.min("ingestion_timestamp").alias("at"))
+    edges = batch.agg(
+        F.lit("first_ingested").alias("edge"),
+        F.min("ingestion_timestamp").alias("at"),
+        F.count("*").alias("rows"),
+    )
     if table_exists(spark, config, names.SILVER_BATCHES):
         batches = read_table(spark, config, names.SILVER_BATCHES).where(F.col("app_id") == app_id)
         earlier = batches.where(F.col("batch_id") < batch_id)
         itself = batches.where(F.col("batch_id") == batch_id)
-        edges = edges.unionByName(
-            earlier.agg(F.lit("watermark").alias("edge"), F.max("max_event_dt").alias("at"))
-        ).unionByName(itself.agg(F.lit("recorded").alias("edge"), F.max("committed_at").alias("at")))
-    return {"watermark": None, "recorded": None} | dict(edges.collect())
+        others = earlier.agg(F.lit("watermark").alias("edge"), F.max("max_event_dt").alias("at")).unionByName(
+            itself.agg(F.lit("recorded").alias("edge"), F.max("committed_at").alias("at"))
+        )
+        edges = edges.unionByName(others, allowMissingColumns=True)
+    found = {row.edge: row for row in edges.collect()}
+    at = {edge: row.at for edge, row in found.items()}
+    return {"watermark": None, "recorded": None} | at | {"rows": found["first_ingested"].rows}
 
 
 def rewound_checkpoint(config: Config, batch_id: int, recorded: dt.datetime) -> ZenithError:
