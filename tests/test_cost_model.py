@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlparse
 from tests.landing import event, write_events
 from tests.reliability import DAY, gold_rows, quarantine_rows, run_metrics, run_pipeline, silver_metrics, ts
 from zenith.lakehouse import config as names
-from zenith.lakehouse.runtime import SMALL_RUN_CONF, small_batch_settings
+from zenith.lakehouse.runtime import SMALL_RUN_CONF, conf_set, small_batch_settings
 from zenith.lakehouse.tables import read_table
 from zenith.pipeline.gold import batch as gold_batch
 from zenith.pipeline.silver import batch as silver_batch
@@ -39,19 +39,6 @@ SPARKS_OWN = {
 def data_files(spark, config, table) -> list[Path]:
     """The data files of a table's current version."""
     return [Path(unquote(urlparse(uri).path)) for uri in read_table(spark, config, table).inputFiles()]
-
-
-@contextmanager
-def session_settings(spark, settings: dict[str, str]) -> Iterator[None]:
-    """The session has ``settings`` for the block, then its own again."""
-    before = {key: spark.conf.get(key) for key in settings}
-    for key, value in settings.items():
-        spark.conf.set(key, value)
-    try:
-        yield
-    finally:
-        for key, value in before.items():
-            spark.conf.set(key, value)
 
 
 def settings_of(frame) -> dict[str, str]:
@@ -73,7 +60,7 @@ def hidden(paths: list[Path]) -> Iterator[None]:
 
 def test_a_run_reads_the_new_landed_file_and_the_new_bronze_rows_only(spark, config, monkeypatch):
     write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
-    with session_settings(spark, {"spark.sql.shuffle.partitions": "3"}):  # kept in the streams' checkpoints
+    with conf_set(spark, {"spark.sql.shuffle.partitions": "3"}):  # kept in the streams' checkpoints
         run_pipeline(config)
     old_bronze = data_files(spark, config, names.BRONZE_EVENTS)
     write_events(
@@ -108,7 +95,7 @@ def test_a_run_reads_the_new_landed_file_and_the_new_bronze_rows_only(spark, con
     monkeypatch.setattr(silver_batch, "write_quarantine", quarantine_with_lookups_hidden)
     monkeypatch.setattr(gold_batch, "merge_later_batch", gold_merge)
 
-    with session_settings(spark, SPARKS_OWN):
+    with conf_set(spark, SPARKS_OWN):
         second, _ = run_pipeline(config)
         second_after = settings_of(spark.range(1))
 
