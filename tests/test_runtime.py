@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
 import sys
+import time
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from pyspark.sql import Row
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse import jars as delta_jar_cache
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.jars import FETCH_ATTEMPTS, cached_delta_jars, delta_jars
+from zenith.lakehouse.local_rows import local_rows
 from zenith.lakehouse.runtime import (
     SMALL_RUN_CONF,
     SMALL_RUN_ROWS,
@@ -263,3 +267,28 @@ def test_table_written_in_one_process_is_queryable_by_name_from_the_next(spark, 
 
     assert result.returncode == 0, result.stderr
     assert result.stdout == "".join(json.dumps({"product_id": i}) + "\n" for i in (1, 2, 3))
+
+
+@pytest.mark.parametrize(
+    ("zone", "stored"),
+    [("UTC", "2026-01-02 03:04:05.123456"), ("America/New_York", "2026-01-02 08:04:05.123456")],
+)
+def test_local_rows_are_the_rows_create_data_frame_gives_held_in_the_plan(
+    spark, monkeypatch, capsys, zone, stored
+):
+    schema = "name STRING, n BIGINT, at TIMESTAMP, m INT"
+    at = dt.datetime(2026, 1, 2, 3, 4, 5, 123456)
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        # A naive datetime is this machine's local time, as createDataFrame and collect take it.
+        rows = local_rows(spark, [("a", 1, at, None), (None, None, None, 7)], schema)
+        assert rows.collect() == [Row(name="a", n=1, at=at, m=None), Row(name=None, n=None, at=None, m=7)]
+        assert [row.at for row in rows.selectExpr("string(at) AS at").collect()] == [stored, None]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert rows.schema == spark.createDataFrame([], schema).schema
+    assert local_rows(spark, [], schema).collect() == []
+    rows.explain()
+    assert "LocalTableScan" in capsys.readouterr().out  # no Python worker reads the rows

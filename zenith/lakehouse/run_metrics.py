@@ -9,6 +9,7 @@ from pyspark.sql import SparkSession
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config
+from zenith.lakehouse.local_rows import local_rows
 from zenith.lakehouse.tables import append_table
 
 SCHEMA = "run_id STRING, recorded_at TIMESTAMP, layer STRING, metric STRING, value BIGINT"
@@ -32,4 +33,4 @@ def record_metrics(
         for layer, values in metrics.items()
         for metric, value in values.items()
     ]
-    append_table(spark.createDataFrame(rows, SCHEMA), config, names.RUN_METRICS)
+    append_table(local_rows(spark, rows, SCHEMA), config, names.RUN_METRICS)

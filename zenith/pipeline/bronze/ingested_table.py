@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.landing import file_fingerprint
+from zenith.lakehouse.local_rows import local_rows
 from zenith.lakehouse.tables import append_table, read_table, table_exists
 
 FINGERPRINT = "source_file_fingerprint"
@@ -84,7 +85,7 @@ def record_ingested_files(spark: SparkSession, config: Config, last: datetime | 
         (*row, file_fingerprint(file_path(row.source_file))) for row in file_versions(bronze).collect()
     ]
     if versions:
-        rows = spark.createDataFrame(versions, INGESTED_FILES_SCHEMA)
+        rows = local_rows(spark, versions, INGESTED_FILES_SCHEMA)
         append_table(rows, config, names.INGESTED_FILES, merge_schema=True)
 
 

@@ -30,6 +30,7 @@ from zenith.lakehouse import history
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.errors import ZenithError
 from zenith.lakehouse.history import recent_commits
+from zenith.lakehouse.local_rows import local_rows
 from zenith.lakehouse.runtime import conf_set, small_batch_settings
 from zenith.lakehouse.streams import ship_by_value
 from zenith.lakehouse.tables import append_table, read_table, table_exists
@@ -136,7 +137,7 @@ def silver_ids_since(spark: SparkSession, config: Config, batch: DataFrame, sinc
     """``seen_ids`` of the batch in silver's newest version since ``since``; none (id, ``seen_at``) before silver exists."""
     newest = recent_commits(spark, config, names.SILVER_ACTIVITY, 1)
     if not newest:
-        return spark.createDataFrame([], "event_id STRING, seen_at TIMESTAMP")
+        return local_rows(spark, [], "event_id STRING, seen_at TIMESTAMP")
     return seen_ids(read_table(spark, config, names.SILVER_ACTIVITY, newest[0].version), batch, since)
 
 
@@ -213,6 +214,6 @@ def write_record(
     app_id, batch_id = txn
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     values = [counts[name] for name in RECORDED]
-    record = spark.createDataFrame([(app_id, batch_id, run_id, now, *values)], BATCHES_SCHEMA)
+    record = local_rows(spark, [(app_id, batch_id, run_id, now, *values)], BATCHES_SCHEMA)
     # merge_schema: a table from before a quarantine reason existed gets its count column
     append_table(record, config, names.SILVER_BATCHES, txn, merge_schema=True)
