@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from pyspark.sql import Row
+from pyspark.sql.types import IntegerType, LongType, StringType, StructField, StructType, TimestampType
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse import jars as delta_jar_cache
@@ -288,7 +289,14 @@ def test_local_rows_are_the_rows_create_data_frame_gives_held_in_the_plan(
     finally:
         monkeypatch.undo()
         time.tzset()
-    assert rows.schema == spark.createDataFrame([], schema).schema
+    assert rows.schema == StructType(
+        [
+            StructField("name", StringType()),
+            StructField("n", LongType()),
+            StructField("at", TimestampType()),
+            StructField("m", IntegerType()),
+        ]
+    )
     assert local_rows(spark, [], schema).collect() == []
     rows.explain()
     assert "LocalTableScan" in capsys.readouterr().out  # no Python worker reads the rows
