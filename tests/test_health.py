@@ -207,6 +207,8 @@ def test_after_a_run_killed_inside_a_batch_later_work_uses_this_process_session_
     write_events(config, "events-1.json", event("e1", "2026-03-01T10:00:00+00:00"))
     killed = PipelineRun.start(RunParams(lakehouse=str(config.lakehouse)), log=lambda _: None)
     killed.bronze()
+    write_events(config, "events-2.json", event("e2", "2026-03-01T10:01:00+00:00"))
+    killed.bronze()  # a second file in bronze_user_events: the maintain below compacts the two
     with monkeypatch.context() as patch:  # killed in silver's batch, after the batch made a DataFrame
         die_before_writing(patch, names.SILVER_ACTIVITY)
         with pytest.raises(Exception, match="killed before writing"):
@@ -216,8 +218,9 @@ def test_after_a_run_killed_inside_a_batch_later_work_uses_this_process_session_
     # Not the failed batch's session, which PySpark left active with the killed run's commit tag.
     assert get_spark(config) is spark
     maintenance.maintain(get_spark(config), config, retention_hours=0, log=lambda _: None)
-    vacuum = recent_commits(spark, config, names.BRONZE_CUSTOMERS, 2)
-    assert [(commit.version, commit.run_id) for commit in vacuum] == [(3, None), (2, None)]
+    optimize, append = recent_commits(spark, config, names.BRONZE_EVENTS, 2)  # newest first
+    assert (optimize.version, optimize.run_id) == (append.version + 1, None)
+    assert append.run_id == killed.run_id  # the killed run's own commits carry its tag
 
 
 def test_a_long_stream_prints_progress_lines_while_it_runs_and_a_last_one(spark, config, monkeypatch, capsys):

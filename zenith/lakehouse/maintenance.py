@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyspark.errors import PySparkException
-from pyspark.sql import SparkSession
+from pyspark.sql import Row, SparkSession
 
 from zenith.lakehouse import config as names
 from zenith.lakehouse.config import DEFAULT_RETENTION_HOURS, Config, Table
@@ -26,6 +26,8 @@ from zenith.lakehouse.stream_backlog import stream_readers, unread_backlog
 from zenith.lakehouse.tables import table_exists
 
 RETENTION_CHECK_CONF = "spark.databricks.delta.retentionDurationCheck.enabled"
+# Whether VACUUM records a VACUUM START and a VACUUM END commit in the table's history.
+VACUUM_LOGGING_CONF = "spark.databricks.delta.vacuum.logging.enabled"
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def maintain_table(
     target = config.delta_target(table)
     live_before, disk_before = live_files(spark, target), files_on_disk(config.table_path(table))
     with storage_errors(config.table_name(table)):
-        spark.sql(f"OPTIMIZE {target}").collect()
+        optimized = spark.sql(f"OPTIMIZE {target}").first()
         backlog = {reader: unread_backlog(spark, config, table, reader) for reader in stream_readers(table)}
         held = [(reader, why) for reader, why in backlog.items() if why is not None]
         for reader, why in held:
@@ -101,7 +103,7 @@ def maintain_table(
     done = TableMaintenance(
         table,
         live_before,
-        live_files(spark, target),
+        compacted(live_before, optimized.metrics),
         disk_before,
         files_on_disk(config.table_path(table)),
         vacuumed=not held,
@@ -114,10 +116,14 @@ def vacuum(spark: SparkSession, config: Config, table: Table, retention_hours: i
     """VACUUM ``table``, keeping the files of the last ``retention_hours`` of versions.
 
     Locally, Delta's retention check is off for the call when the retention is shorter than its default
-    (the run lock keeps writers out). The local session lists the table's folders with a few tasks
-    (``runtime.LOCAL_CONF``): Spark's default of 10,000 makes a VACUUM of a small table take half a minute.
+    (the run lock keeps writers out), and VACUUM commits nothing to the table's history: its START and
+    END commits would be two of the three commits of a maintained table, and ``maintain``'s lines say
+    what it deleted. The local session lists the table's folders with a few tasks (``runtime.LOCAL_CONF``):
+    Spark's default of 10,000 makes a VACUUM of a small table take half a minute.
     """
     target, settings = config.delta_target(table), {}
+    if config.is_local:
+        settings[VACUUM_LOGGING_CONF] = "false"
     if config.is_local and retention_hours < DEFAULT_RETENTION_HOURS:
         settings[RETENTION_CHECK_CONF] = "false"
     with conf_set(spark, settings):
@@ -172,6 +178,17 @@ def live_files(spark: SparkSession, target: str) -> Files:
     """The files of the table's current version and their bytes (``DESCRIBE DETAIL``)."""
     detail = spark.sql(f"DESCRIBE DETAIL {target}").select("numFiles", "sizeInBytes").first()
     return Files(int(detail.numFiles or 0), int(detail.sizeInBytes or 0))
+
+
+def compacted(before: Files, metrics: Row) -> Files:
+    """The live files after an OPTIMIZE that reported ``metrics``: those before, less the ones it removed, plus its new ones.
+
+    VACUUM deletes no live file, so this is also the table's after maintenance, with no second ``DESCRIBE DETAIL``.
+    """
+    return Files(
+        before.count - metrics.numFilesRemoved + metrics.numFilesAdded,
+        before.size - metrics.filesRemoved.totalSize + metrics.filesAdded.totalSize,
+    )
 
 
 def files_on_disk(folder: Path | None) -> Files | None:
