@@ -29,7 +29,10 @@ def local_rows(spark: SparkSession, rows: Iterable[Sequence], schema: str) -> Da
 
 
 def _instant(value: object) -> object:
-    """A naive datetime as the instant it names in this machine's time zone (as PySpark reads it); else ``value``."""
+    """A naive datetime as the instant it names in this machine's time zone (as PySpark reads it).
+
+    Any other value is returned as it is.
+    """
     if isinstance(value, dt.datetime) and value.tzinfo is None:
         return value.astimezone(dt.UTC)
     return value

@@ -118,14 +118,14 @@ def vacuum(spark: SparkSession, config: Config, table: Table, retention_hours: i
     Locally, Delta's retention check is off for the call when the retention is shorter than its default
     (the run lock keeps writers out), and VACUUM commits nothing to the table's history: its START and
     END commits would be two of the three commits of a maintained table, and ``maintain``'s lines say
-    what it deleted. The local session lists the table's folders with a few tasks (``runtime.LOCAL_CONF``):
-    Spark's default of 10,000 makes a VACUUM of a small table take half a minute.
+    what it deleted. The local session lists the table's folders with a few tasks
+    (``runtime.LOCAL_CONF``): Spark's default of 10,000 makes a VACUUM of a small table take half a minute.
     """
     target, settings = config.delta_target(table), {}
     if config.is_local:
         settings[VACUUM_LOGGING_CONF] = "false"
-    if config.is_local and retention_hours < DEFAULT_RETENTION_HOURS:
-        settings[RETENTION_CHECK_CONF] = "false"
+        if retention_hours < DEFAULT_RETENTION_HOURS:
+            settings[RETENTION_CHECK_CONF] = "false"
     with conf_set(spark, settings):
         try:
             spark.sql(f"VACUUM {target} RETAIN {int(retention_hours)} HOURS").collect()
@@ -181,9 +181,10 @@ def live_files(spark: SparkSession, target: str) -> Files:
 
 
 def compacted(before: Files, metrics: Row) -> Files:
-    """The live files after an OPTIMIZE that reported ``metrics``: those before, less the ones it removed, plus its new ones.
+    """The live files after an OPTIMIZE that reported ``metrics``: those before, less the ones it
+    removed, plus the ones it added.
 
-    VACUUM deletes no live file, so this is also the table's after maintenance, with no second ``DESCRIBE DETAIL``.
+    VACUUM deletes no live file, so this is also the table's after maintenance: no second ``DESCRIBE DETAIL``.
     """
     return Files(
         before.count - metrics.numFilesRemoved + metrics.numFilesAdded,
