@@ -34,9 +34,11 @@ test: install ## Run the whole test suite (TEST_WORKERS=1 for a single process)
 
 # Streaming, the end-to-end pipeline, and Connect-only checks (classic vs Connect tables).
 CONNECT_TESTS := tests/test_connect.py tests/test_bronze.py tests/test_silver.py tests/test_pipeline.py
+# One pytest process and so one Spark Connect server: a second worker would start a second server JVM.
+CONNECT_WORKERS ?= 0
 
 test-connect: install ## Run the streaming and end-to-end tests through a local Spark Connect server
-	$(PY) -m pytest -n $(TEST_WORKERS) --connect $(CONNECT_TESTS)
+	$(PY) -m pytest -n $(CONNECT_WORKERS) --connect $(CONNECT_TESTS)
 
 lint: install ## ruff lint and format check
 	$(VENV)/bin/ruff check .

@@ -14,16 +14,16 @@ from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
-from zenith.lakehouse import catalog_docs, config, errors, local_rows, runtime, tables
+from zenith.lakehouse import catalog_docs, config, errors, local_rows, runtime, table_docs, tables
 from zenith.lakehouse.config import LAYER_OF_SCHEMA, LAYERS, Config, Table
 from zenith.lakehouse.errors import ZenithError, batch_errors, storage_errors
+from zenith.lakehouse.table_docs import with_comments
 from zenith.lakehouse.tables import (
     created_empty,
     ensure_table,
     path_option,
     read_table,
     table_exists,
-    with_comments,
 )
 
 # A query keeps this many micro-batch progress reports; the run's metrics are read from them.
@@ -120,7 +120,7 @@ def ship_by_value(*modules: ModuleType) -> None:
     ``zenith`` package: the code a batch function calls must travel with it. Classic sessions call
     the function in this process, where this changes nothing.
     """
-    for module in (*modules, tables, catalog_docs, config, errors, local_rows, runtime):
+    for module in (*modules, tables, table_docs, catalog_docs, config, errors, local_rows, runtime):
         cloudpickle.register_pickle_by_value(module)
 
 

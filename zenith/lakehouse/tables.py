@@ -3,7 +3,8 @@
 Locally every table is a Delta table at ``Config.table_path``, found and read by that path, and
 registered by name in the session catalog for SQL; on Databricks tables are Unity Catalog managed
 tables. Every write leaves its table with the comments, quality tier and constraints of
-``catalog_docs``; a table with constraints is created empty with them, so they hold from its first row.
+``catalog_docs`` (``table_docs``): a new local table gets them in the commit that writes its first
+rows; elsewhere a table with constraints is created empty with them. Either way they hold from its first row.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, DataFrameWriter, SparkSession
-from pyspark.sql import functions as F
 
-from zenith.lakehouse.catalog_docs import QUALITY_PROPERTY, TABLE_DOCS, VERSION_PROPERTY
+from zenith.lakehouse.catalog_docs import QUALITY_PROPERTY, TABLE_DOCS
 from zenith.lakehouse.config import Config, Table, quote, sql_string
 from zenith.lakehouse.errors import storage_errors
+from zenith.lakehouse.table_docs import document_table, local_properties, with_comments
 
 
 def path_option(config: Config, table: Table) -> dict[str, str]:
@@ -148,11 +148,16 @@ def _write(
 ) -> None:
     """Write ``df`` in ``mode``, with its columns' comments; then give the table its docs if it lacks them.
 
-    A new table with constraints or Delta properties is first created empty with them, so they hold
-    from its first row; any other new table is created by the write itself and gets its docs just after.
+    A new local table is created by the write, with its rows and docs in one commit
+    (``_create_with_rows``). Otherwise a new table with constraints or Delta properties is first created
+    empty with them, so they hold from its first row; any other new table is created by the write itself
+    and gets its docs just after.
     """
     spark = df.sparkSession
     exists = table_exists(spark, config, table)
+    path = config.table_path(table)
+    if not exists and path is not None and not (path.is_dir() and any(path.iterdir())):
+        return _create_with_rows(df, config, table, options, partition_by)
     if not exists and (TABLE_DOCS[table].constraints or TABLE_DOCS[table].properties):
         _create_table(df, config, table, partition_by)
         exists = True
@@ -161,6 +166,31 @@ def _write(
         writer = writer.partitionBy(*partition_by)
     _save(writer, spark, config, table)
     document_table(spark, config, table)
+
+
+# The writer options a table-creating write keeps: those that make an append idempotent.
+_CREATE_OPTIONS = ("txnAppId", "txnVersion")
+
+
+def _create_with_rows(
+    df: DataFrame, config: Config, table: Table, options: dict[str, str], partition_by: Sequence[str]
+) -> None:
+    """Create a new local table with ``df``'s rows, comments, quality tier and constraints in one commit.
+
+    A create-table-as-select by path: the constraints hold for its rows (a row that breaks one fails the
+    write, which commits nothing), and ``txnAppId``/``txnVersion`` in ``options`` are recorded as an
+    append's are, so a replayed batch finds its write committed.
+    """
+    spark, docs = df.sparkSession, TABLE_DOCS[table]
+    writer = with_comments(df, table).writeTo(config.delta_target(table)).using("delta")
+    writer = writer.options(**{key: value for key, value in options.items() if key in _CREATE_OPTIONS})
+    for key, value in {"comment": docs.comment, **local_properties(table)}.items():
+        writer = writer.tableProperty(key, value)
+    if partition_by:
+        writer = writer.partitionedBy(*partition_by)
+    with storage_errors(config.table_name(table)):
+        writer.create()
+        register_local_table(spark, config, table)
 
 
 def _create_table(df: DataFrame, config: Config, table: Table, partition_by: Sequence[str] = ()) -> None:
@@ -186,12 +216,9 @@ def _create_table(df: DataFrame, config: Config, table: Table, partition_by: Seq
         + (f" COMMENT {sql_string(docs.columns[field.name])}" if field.name in docs.columns else "")
         for field in df.schema.fields
     )
-    properties = {QUALITY_PROPERTY: docs.quality, **docs.properties}
-    if path is not None:
-        constraints = {
-            CONSTRAINT + constraint: condition for constraint, condition in docs.constraints.items()
-        }
-        properties |= {VERSION_PROPERTY: docs.version, **constraints}
+    properties = (
+        local_properties(table) if path is not None else {QUALITY_PROPERTY: docs.quality, **docs.properties}
+    )
     settings = ", ".join(f"{sql_string(key)} = {sql_string(value)}" for key, value in properties.items())
     statement = (
         f"CREATE TABLE IF NOT EXISTS {name} ({columns}) USING DELTA"
@@ -221,68 +248,3 @@ def drop_table(spark: SparkSession, config: Config, table: Table) -> None:
         shutil.rmtree(path, ignore_errors=True)
     shutil.rmtree(config.checkpoint(table), ignore_errors=True)
     shutil.rmtree(config.schema_location(table), ignore_errors=True)
-
-
-# --- Comments, quality tier and constraints (texts in catalog_docs) --------------------------------
-# Delta keeps a table's CHECK constraints as table properties under this prefix.
-CONSTRAINT = "delta.constraints."
-
-
-def with_comments(df: DataFrame, table: Table) -> DataFrame:
-    """``df`` with each column's comment in its metadata: a write that creates or replaces the schema keeps it."""
-    texts = TABLE_DOCS[table].columns
-    return df.select(
-        *[F.col(c).alias(c, metadata={"comment": texts[c]}) if c in texts else F.col(c) for c in df.columns]
-    )
-
-
-def document_table(spark: SparkSession, config: Config, table: Table) -> None:
-    """Give ``table`` the comments, quality tier and constraints of ``catalog_docs`` unless it has them.
-
-    A table stamped with the texts' version costs one look at its properties: no commit, no Spark
-    job. Otherwise one commit sets the column comments that differ, one per constraint adds or
-    replaces it, and a last one sets the table comment, the tier, its Delta properties and the stamp,
-    so a run stopped halfway leaves no stamp and the next write finishes the job.
-    """
-    docs, name = TABLE_DOCS[table], config.table_name(table)
-    with storage_errors(name):
-        properties = dict(spark.sql(f"SHOW TBLPROPERTIES {name}").collect())
-        if properties.get(VERSION_PROPERTY) == docs.version:
-            return
-        current = {f.name: f.metadata.get("comment") for f in spark.read.table(name).schema.fields}
-        changes = [
-            f"{quote(column)} COMMENT {sql_string(text)}"
-            for column, text in docs.columns.items()
-            if column in current and current[column] != text
-        ]
-        if changes:
-            _alter_columns(spark, name, changes)
-        # Delta keeps a constraint's condition re-spaced: "a IN ( 'x' , 'y' )"
-        have = {
-            key.removeprefix(CONSTRAINT): _unspaced(v) for key, v in properties.items() if CONSTRAINT in key
-        }
-        wanted = {constraint: _unspaced(condition) for constraint, condition in docs.constraints.items()}
-        for constraint in [c for c in have if wanted.get(c) != have[c]]:
-            spark.sql(f"ALTER TABLE {name} DROP CONSTRAINT {quote(constraint)}")
-        for constraint, condition in docs.constraints.items():
-            if have.get(constraint) != wanted[constraint]:
-                spark.sql(f"ALTER TABLE {name} ADD CONSTRAINT {quote(constraint)} CHECK ({condition})")
-        stamp = {"comment": docs.comment, QUALITY_PROPERTY: docs.quality, **docs.properties}
-        stamp[VERSION_PROPERTY] = docs.version
-        settings = ", ".join(f"{sql_string(key)} = {sql_string(value)}" for key, value in stamp.items())
-        spark.sql(f"ALTER TABLE {name} SET TBLPROPERTIES ({settings})")
-
-
-def _alter_columns(spark: SparkSession, name: str, changes: list[str]) -> None:
-    """Apply ``ALTER COLUMN`` changes in one commit; one statement each where Spark (before 4.0) wants it."""
-    try:
-        spark.sql(f"ALTER TABLE {name} ALTER COLUMN {', '.join(changes)}")
-    except PySparkException:
-        if len(changes) == 1:
-            raise
-        for change in changes:
-            spark.sql(f"ALTER TABLE {name} ALTER COLUMN {change}")
-
-
-def _unspaced(sql: str) -> str:
-    return "".join(sql.split())

@@ -1,6 +1,6 @@
 """How a gold batch writes its tables: each write once per batch, whatever the replays.
 
-A new gold's first batch appends, each append tagged with gold's checkpoint and the batch id
+A new gold's first batch appends (creating its tables), each append tagged with gold's checkpoint and the batch id
 (Delta's ``txnAppId`` and ``txnVersion``: a replayed batch's append commits nothing). Later batches
 replace the touched dates (``replaceWhere``) and merge (the MERGE statements below apply a batch at
 most once). Tables are saved as every table is (``tables.save``: by path locally, by name on Databricks).
@@ -23,6 +23,9 @@ WRITTEN = {
     "summary": names.GOLD_CUSTOMER_SUMMARY,
     "null_region": names.NULL_REGION_USERS,
 }
+
+# How a gold table that a batch creates is laid out: the product-day rows in a folder per date.
+PARTITIONED_BY = {names.GOLD_PRODUCT_PERFORMANCE: ("event_date",)}
 
 # A customer's state takes a batch's sums, counts and sketch once: a replayed batch matches no older one.
 STATE_MERGE = """
@@ -68,10 +71,13 @@ def dates_condition(dates: list) -> str:
 
 
 def append_once(rows: DataFrame, targets: GoldTargets, key: str, batch_id: int) -> None:
-    """Append ``rows`` to a gold table once per batch: Delta skips the commit of a replayed batch."""
-    writer = rows.write.format("delta").mode("append")
-    writer = writer.option("txnAppId", targets.app_id).option("txnVersion", str(batch_id))
-    tables.save(writer, targets.config, WRITTEN[key])
+    """Append ``rows`` to a gold table once per batch: Delta skips the commit of a replayed batch.
+
+    The append creates a table that does not exist yet, with its docs (``tables.append_table``).
+    """
+    table = WRITTEN[key]
+    txn = (targets.app_id, batch_id)
+    tables.append_table(rows, targets.config, table, txn, partition_by=PARTITIONED_BY.get(table, ()))
 
 
 def replace_dates(performance: DataFrame, targets: GoldTargets, dates: list) -> None:

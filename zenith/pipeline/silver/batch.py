@@ -33,7 +33,7 @@ from zenith.lakehouse.history import recent_commits
 from zenith.lakehouse.local_rows import local_rows
 from zenith.lakehouse.runtime import conf_set, small_batch_settings
 from zenith.lakehouse.streams import ship_by_value
-from zenith.lakehouse.tables import append_table, read_table, table_exists
+from zenith.lakehouse.tables import append_table, ensure_table, read_table, table_exists
 from zenith.pipeline.silver import quarantine, regions, transforms
 from zenith.pipeline.silver.quarantine import for_quarantine
 from zenith.pipeline.silver.transforms import (
@@ -50,6 +50,7 @@ from zenith.pipeline.silver.transforms import (
     with_route,
 )
 
+SILVER_PARTITIONS = ("event_date",)  # silver's layout: a folder per event date
 RECORDED = (*COUNTS, "max_event_dt")  # a batch record's counts, in BATCHES_SCHEMA's order
 BATCHES_SCHEMA = (
     "app_id STRING, batch_id BIGINT, run_id STRING, committed_at TIMESTAMP, "
@@ -188,9 +189,15 @@ def write_silver(routed: DataFrame, config: Config, txn: tuple[str, int], replay
 
 
 def _append_silver(routed: DataFrame, config: Config, txn: tuple[str, int]) -> None:
-    """Append the rows routed to silver, in silver's schema, once per batch (``txn``)."""
+    """Append the rows routed to silver, in silver's schema, once per batch (``txn``).
+
+    A new silver is created empty first: a write that creates its table does not report the metrics
+    observed on its rows, which ``write_silver`` reads.
+    """
     rows = routed.where(F.col("route") == SILVER).transform(to_silver)
-    append_table(rows, config, names.SILVER_ACTIVITY, txn, merge_schema=True, partition_by=("event_date",))
+    if not table_exists(rows.sparkSession, config, names.SILVER_ACTIVITY):
+        ensure_table(rows, config, names.SILVER_ACTIVITY, SILVER_PARTITIONS)
+    append_table(rows, config, names.SILVER_ACTIVITY, txn, merge_schema=True, partition_by=SILVER_PARTITIONS)
 
 
 def write_quarantine(classified: DataFrame, config: Config, txn: tuple[str, int], run_id: str) -> None:

@@ -42,7 +42,6 @@ def run_silver(
     started = time.monotonic()
     _require_tables(spark, config)
     require_checkpoint(spark, config, names.SILVER_ACTIVITY, names.SILVER_QUARANTINE)
-    ensure_quarantine(spark, config, run_id)
     app_id = txn_app_id(config, names.SILVER_ACTIVITY)
     events = spark.readStream.table(config.table_name(names.BRONZE_EVENTS))
     replayed = replayed_batch(config.checkpoint(names.SILVER_ACTIVITY))
@@ -50,6 +49,7 @@ def run_silver(
     query = write_batches_available_now(
         events, config, names.SILVER_ACTIVITY, "silver_sessionized_activity", write_batch
     )
+    ensure_quarantine(spark, config, run_id)  # if no batch has quarantined a row yet
     report = silver_report(spark, config, app_id, query, started, log)
     if record and report.rows_read:
         record_metrics(spark, config, run_id, {"silver": report.metrics()})
@@ -64,7 +64,10 @@ def _require_tables(spark: SparkSession, config: Config) -> None:
 
 
 def ensure_quarantine(spark: SparkSession, config: Config, run_id: str) -> None:
-    """Create the quarantine empty if it does not exist, so that readers find it before its first row."""
+    """Create the quarantine empty if it does not exist, so that readers find it before its first row.
+
+    A batch that quarantines rows creates it with them (``tables.append_table``).
+    """
     reasons = with_quarantine_reason(config.max_event_age_days)
     empty = read_table(spark, config, names.BRONZE_EVENTS).limit(0).transform(reasons)
     tables.ensure_table(empty.transform(for_quarantine(run_id)), config, names.SILVER_QUARANTINE)
