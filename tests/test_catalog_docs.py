@@ -17,7 +17,7 @@ from zenith.lakehouse import config as names
 from zenith.lakehouse.catalog_docs import QUARANTINE_REASONS, TABLE_DOCS
 from zenith.lakehouse.config import TIMINGS_FILE_ENV, Config
 from zenith.lakehouse.setup import setup_environment
-from zenith.lakehouse.tables import append_table, ensure_table, read_table, register_local_table
+from zenith.lakehouse.tables import append_table, ensure_table, read_table, register_local_table, table_exists
 from zenith.pipeline.silver.quarantine import REASONS
 
 
@@ -143,6 +143,35 @@ SHAPES = {
     names.GOLD_CUSTOMER_SUMMARY: (SUMMARY_DDL, SUMMARY_ROW, ()),
     names.NULL_REGION_USERS: (NULL_REGION_DDL, (99, 1, 0), ()),
 }
+
+
+def test_a_new_tables_first_write_is_one_commit_with_its_docs_and_a_breaking_row_leaves_no_table(
+    spark, lakehouse_config
+):
+    config = lakehouse_config
+    setup_environment(spark, config)
+    ddl, row, _ = SHAPES[names.GOLD_CUSTOMER_SUMMARY]
+    first = spark.createDataFrame([row], ddl)
+
+    append_table(first, config, names.GOLD_CUSTOMER_SUMMARY, txn=("app", 0))
+    append_table(first, config, names.GOLD_CUSTOMER_SUMMARY, txn=("app", 0))  # a replay: the txn was recorded
+
+    assert [tuple(r) for r in read_table(spark, config, names.GOLD_CUSTOMER_SUMMARY).collect()] == [row]
+    assert table_version(spark, config, names.GOLD_CUSTOMER_SUMMARY) == 0  # rows and docs in one commit
+    assert_documented(spark, config, names.GOLD_CUSTOMER_SUMMARY)
+
+    ddl, row, _ = SHAPES[names.NULL_REGION_USERS]
+    bad = spark.createDataFrame([(99, 0, 0)], ddl)
+    with pytest.raises(
+        Exception, match=r"CHECK constraint events_positive \(.*\) violated by row with values"
+    ):
+        append_table(bad, config, names.NULL_REGION_USERS)
+    assert not table_exists(spark, config, names.NULL_REGION_USERS)  # no committed version
+
+    append_table(spark.createDataFrame([row], ddl), config, names.NULL_REGION_USERS)  # over the leftovers
+
+    assert [tuple(r) for r in read_table(spark, config, names.NULL_REGION_USERS).collect()] == [row]
+    assert_documented(spark, config, names.NULL_REGION_USERS)
 
 
 @pytest.fixture(scope="module")
