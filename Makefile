@@ -32,9 +32,8 @@ TEST_WORKERS ?= 2
 test: install ## Run the whole test suite (TEST_WORKERS=1 for a single process)
 	$(PY) -m pytest -n $(TEST_WORKERS)
 
-# Streaming, the end-to-end pipeline, and Connect-only checks (classic vs Connect tables). The comparison
-# with a classic run comes last: that run starts with the session and works while the others run.
-CONNECT_TESTS := tests/test_bronze.py tests/test_silver.py tests/test_pipeline.py tests/test_connect.py
+# Streaming, the end-to-end pipeline, and Connect-only checks (classic vs Connect tables).
+CONNECT_TESTS := tests/test_connect.py tests/test_bronze.py tests/test_silver.py tests/test_pipeline.py
 # One pytest process and so one Spark Connect server: a second worker would start a second server JVM.
 CONNECT_WORKERS ?= 0
 

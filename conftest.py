@@ -61,32 +61,6 @@ def connect_server(request, tmp_path_factory):
         server.stop()
 
 
-# The Connect test that compares with a classic run (``tests.classic_reference``).
-CLASSIC_COMPARISON = "test_elt_through_connect_writes_the_same_tables_as_through_a_classic_session"
-
-
-@pytest.fixture(scope="session")
-def classic_reference(tmp_path_factory):
-    """A classic run of the ELT job over generated landing files, in a process of its own (``tests.classic_reference``)."""
-    from tests.classic_reference import ClassicReference
-
-    reference = ClassicReference.start(tmp_path_factory.mktemp("classic-reference"))
-    yield reference
-    reference.stop()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def classic_reference_early(request):
-    """In a Connect run of one process, start the classic run with the session, if its test will run.
-
-    Its JVM then works while the other tests use the Connect server, instead of after them. Under
-    pytest-xdist the worker that gets the test starts it then.
-    """
-    selected = any(item.name == CLASSIC_COMPARISON for item in request.session.items)
-    if connect_mode(request.config) and selected and "PYTEST_XDIST_WORKER" not in os.environ:
-        request.getfixturevalue("classic_reference")
-
-
 @pytest.fixture(scope="session")
 def spark(request):
     if connect_mode(request.config):

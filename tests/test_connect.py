@@ -18,7 +18,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.functions import pandas_udf
 from pyspark.testing import assertDataFrameEqual
 
-from tests.classic_reference import REPO
+from tests.test_pipeline import SETTINGS
+from zenith.demo.generator import generate
 from zenith.lakehouse import config as names
 from zenith.lakehouse.connect import check_shared_lakehouse, is_connect, remote_url
 from zenith.lakehouse.errors import ZenithError
@@ -27,6 +28,8 @@ from zenith.lakehouse.run_metrics import RUN_LAYER
 from zenith.lakehouse.runtime import register_local_schema
 from zenith.lakehouse.streams import metrics_dict
 
+REPO = Path(__file__).resolve().parent.parent
+REMOTE_VARIABLES = ("ZENITH_SPARK_REMOTE", "SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE")
 # Columns that say when or from which folder a row was written: they differ between any two runs.
 RUN_SPECIFIC = {"ingestion_timestamp", "quarantined_at", "recorded_at", "run_id", "app_id", "committed_at"}
 
@@ -141,19 +144,26 @@ def run_python(*args: str, env: dict[str, str]) -> None:
 
 @pytest.mark.connect
 def test_elt_through_connect_writes_the_same_tables_as_through_a_classic_session(
-    spark, lakehouse_config, classic_reference
+    spark, lakehouse_config, tmp_path
 ):
     connect_lakehouse = lakehouse_config.lakehouse
-    # The landing files the classic run (started with the session: tests.classic_reference) reads too.
-    shutil.copytree(classic_reference.volumes, connect_lakehouse / "Volumes")
+    classic_lakehouse = tmp_path / "classic"
+    generated = generate(lakehouse_config, SETTINGS, log=lambda _: None)
+    shutil.copytree(connect_lakehouse / "Volumes", classic_lakehouse / "Volumes")
     connect_env = {**os.environ, "ZENITH_SPARK_REMOTE": remote_url()}
+    classic_env = {name: value for name, value in os.environ.items() if name not in REMOTE_VARIABLES}
 
     run_python("-m", "zenith.cli", "--lakehouse", str(connect_lakehouse), "setup", env=connect_env)
     run_python("ELT.py", "--lakehouse", str(connect_lakehouse), env=connect_env)
-    classic_lakehouse = classic_reference.wait()
+    # Classic: setup and the run (what ELT.py does) in one process, so one JVM start, not two.
+    args = ["--lakehouse", str(classic_lakehouse)]
+    setup_then_run = (
+        f"from zenith.cli import main; raise SystemExit(main({[*args, 'setup']}) or main({[*args, 'run']}))"
+    )
+    run_python("-c", setup_then_run, env=classic_env)
 
     bronze_events = table_rows(spark, connect_lakehouse, names.BRONZE_EVENTS)
-    assert bronze_events.count() == classic_reference.generated.events_written
+    assert bronze_events.count() == generated.events_written
     for table in names.TABLES:
         assertDataFrameEqual(
             table_rows(spark, connect_lakehouse, table), table_rows(spark, classic_lakehouse, table)
