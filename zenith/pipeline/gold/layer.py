@@ -85,9 +85,8 @@ def run_gold(spark: SparkSession, config: Config, log: Callable[[str], object] =
         batch.refresh_gold_batch(targets),
     )
     rows_in = sum(progress.numInputRows for progress in query.recentProgress)
-    create_gold_tables(
-        spark, config
-    )  # those a new gold's first batch did not create (it had no rows for them)
+    # The tables a new gold's first batch did not create (it had no rows for them), or all on a run with none.
+    create_gold_tables(spark, config)
     timings["refresh"] = time.monotonic() - started
     # The report's table sizes; a run that changed nothing needs none.
     sizes = [tables.read_table(spark, config, t).count() if rows_in else 0 for t in GOLD_TABLES]

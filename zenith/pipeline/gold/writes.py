@@ -1,9 +1,10 @@
 """How a gold batch writes its tables: each write once per batch, whatever the replays.
 
-A new gold's first batch appends (creating its tables), each append tagged with gold's checkpoint and the batch id
-(Delta's ``txnAppId`` and ``txnVersion``: a replayed batch's append commits nothing). Later batches
-replace the touched dates (``replaceWhere``) and merge (the MERGE statements below apply a batch at
-most once). Tables are saved as every table is (``tables.save``: by path locally, by name on Databricks).
+A new gold's first batch appends, creating its tables, each append tagged with gold's checkpoint and
+the batch id (Delta's ``txnAppId`` and ``txnVersion``: a replayed batch's append commits nothing).
+Later batches replace the touched dates (``replaceWhere``) and merge (the MERGE statements below apply
+a batch at most once). Tables are saved as every table is (``tables.save``: by path locally, by name
+on Databricks).
 """
 
 from __future__ import annotations
