@@ -45,6 +45,11 @@ def has_committed_version(path: Path) -> bool:
     return log.is_dir() and any(_VERSION_FILE.fullmatch(entry.name) for entry in log.iterdir())
 
 
+def _holds_files(path: Path) -> bool:
+    """True if a local table's folder exists and is not empty: Delta creates no table over files in it."""
+    return path.is_dir() and any(path.iterdir())
+
+
 def created_empty(config: Config, table: Table) -> bool:
     """True for a local table whose only commit created it without data: known empty with no Spark job.
 
@@ -156,7 +161,7 @@ def _write(
     spark = df.sparkSession
     exists = table_exists(spark, config, table)
     path = config.table_path(table)
-    if not exists and path is not None and not (path.is_dir() and any(path.iterdir())):
+    if not exists and path is not None and not _holds_files(path):
         return _create_with_rows(df, config, table, options, partition_by)
     if not exists and (TABLE_DOCS[table].constraints or TABLE_DOCS[table].properties):
         _create_table(df, config, table, partition_by)
@@ -205,7 +210,7 @@ def _create_table(df: DataFrame, config: Config, table: Table, partition_by: Seq
     """
     spark, docs, name = df.sparkSession, TABLE_DOCS[table], config.table_name(table)
     path = config.table_path(table)
-    if path is not None and path.is_dir() and any(path.iterdir()):
+    if path is not None and _holds_files(path):
         empty = (
             with_comments(spark.createDataFrame([], df.schema), table).write.format("delta").mode("overwrite")
         )
