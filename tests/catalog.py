@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pyspark.sql import functions as F
+
 from zenith.lakehouse import config as names
 from zenith.lakehouse.catalog_docs import TABLE_DOCS
 
@@ -36,3 +38,17 @@ def assert_documented(spark, config, table) -> None:
     assert properties.get("quality") == TIERS[table.schema], table.name
     constraints = {key.removeprefix("delta.constraints.") for key in properties if "constraints." in key}
     assert constraints == set(docs.constraints), table.name
+
+
+def operations_since(spark, config, versions: dict[str, int]) -> dict[str, list[str]]:
+    """The Delta operations each table committed after the versions given by table name."""
+    return {
+        table.name: [
+            row.operation
+            for row in spark.sql(f"DESCRIBE HISTORY {config.table_name(table)}")
+            .where(F.col("version") > versions[table.name])
+            .orderBy("version")
+            .collect()
+        ]
+        for table in names.TABLES
+    }

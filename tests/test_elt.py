@@ -78,7 +78,7 @@ def test_full_refresh_also_drops_every_layer_that_streams_from_a_refreshed_one(r
 
 
 def assert_timings_by_layer_table_and_query(timings_file) -> None:
-    """What a run writes to the timings file its environment names (checked in test_catalog_docs' run)."""
+    """What a run writes to the timings file its environment names (checked in test_pipeline's first run)."""
     timings = json.loads(timings_file.read_text())
     assert sorted(timings) == sorted(
         [

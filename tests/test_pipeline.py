@@ -14,9 +14,12 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from tests.catalog import assert_documented
+from tests.catalog import DOCS_OPERATIONS, assert_documented, operations_since
+from tests.test_elt import assert_timings_by_layer_table_and_query
 from zenith.demo.generator import GeneratorSettings, generate
 from zenith.lakehouse import config as names
+from zenith.lakehouse.catalog_docs import TABLE_DOCS
+from zenith.lakehouse.config import TIMINGS_FILE_ENV
 from zenith.lakehouse.setup import setup_environment
 from zenith.lakehouse.tables import read_table
 from zenith.pipeline.params import LAYER_TABLES
@@ -151,8 +154,15 @@ def config(spark, lakehouse_config, monkeypatch):
     return lakehouse_config
 
 
-def test_pipeline_matches_an_independent_computation_and_is_incremental(spark, config):
-    first = run_pipeline(config)
+def test_pipeline_matches_an_independent_computation_and_is_incremental(spark, config, tmp_path, monkeypatch):
+    timings_file = tmp_path / "timings.json"
+    with monkeypatch.context() as env:  # the first run also writes its timings when asked
+        env.setenv(TIMINGS_FILE_ENV, str(timings_file))
+        first = run_pipeline(config)
+    assert_timings_by_layer_table_and_query(timings_file)
+    assert set(TABLE_DOCS) == set(names.TABLES)
+    for table in names.TABLES:  # the first run made every table, each with its docs
+        assert_documented(spark, config, table)
 
     silver = expected_silver(config)
     performance, summary = gold_rows(spark, config)
@@ -170,6 +180,11 @@ def test_pipeline_matches_an_independent_computation_and_is_incremental(spark, c
 
     generate(config, SETTINGS, log=lambda _: None)  # a second batch of new files
     third = run_pipeline(config)
+    operations = operations_since(spark, config, versions)  # an incremental run commits data only
+    assert operations["silver_sessionized_activity"] == ["WRITE"]
+    assert operations["silver_quarantine"] == ["WRITE"]
+    assert operations["bronze_user_events"] == ["STREAMING UPDATE"]
+    assert not DOCS_OPERATIONS.intersection(*operations.values())
 
     silver_after = expected_silver(config)
     assert third.summaries[1].rows_out == len(silver_after) - len(silver)
