@@ -12,7 +12,9 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from pyspark.errors import utils as pyspark_error_utils
 from pyspark.sql import Row
+from pyspark.sql import functions as F
 from pyspark.sql.types import IntegerType, LongType, StringType, StructField, StructType, TimestampType
 
 from zenith.lakehouse import config as names
@@ -117,6 +119,17 @@ def test_few_rows_get_the_small_run_settings_and_more_keep_sparks():
     # A stream's batch sets its shuffle partitions itself: its checkpoint keeps those of the stream's first start.
     assert small_batch_settings(SMALL_RUN_ROWS) == SMALL_RUN_CONF | {"spark.sql.shuffle.partitions": "1"}
     assert small_batch_settings(SMALL_RUN_ROWS + 1) == {}
+
+
+def test_a_local_session_records_no_python_call_site_for_each_column_function(spark, monkeypatch):
+    """Spark's DataFrame debugging is off in local sessions (``LOCAL_CONF``): building a column costs no stack walk."""
+    call_sites = []
+    monkeypatch.setattr(
+        pyspark_error_utils, "_capture_call_site", lambda depth: call_sites.append(depth) or ""
+    )
+
+    assert spark.range(2).select((F.col("id") + F.lit(1)).alias("n")).collect() == [Row(n=1), Row(n=2)]
+    assert call_sites == []
 
 
 def test_empty_jar_cache_means_the_jars_must_be_fetched(tmp_path):

@@ -55,6 +55,10 @@ LOCAL_CONF = {
     # Folder listings of more than 32 paths (the file source's landing folder, VACUUM's table folder) run
     # as a Spark job of up to this many tasks; Spark's 10,000 made one run over 10,000 landed files 30 s slower.
     "spark.sql.sources.parallelPartitionDiscovery.parallelism": "8",
+    # Off: the Python call site of each column function, for the "== DataFrame ==" part of Spark's error
+    # messages. A classic session records it with four calls to the JVM per function, which Spark's own
+    # docs call a non-trivial overhead: a small run spent about 0.7 s of 11 on them.
+    "spark.python.sql.dataFrameDebugging.enabled": "false",
     "spark.driver.memory": "1536m",
     "spark.driver.extraJavaOptions": " ".join(
         (
