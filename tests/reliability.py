@@ -103,4 +103,5 @@ def views(product_id: int, n: int, day: dt.date = DAY) -> tuple:
 
 
 def table_version(spark, config, table) -> int:
-    return spark.sql(f"DESCRIBE HISTORY {config.table_name(table)}").agg(F.max("version")).first()[0]
+    """The table's latest Delta version."""
+    return spark.sql(f"DESCRIBE HISTORY {config.table_name(table)} LIMIT 1").first()["version"]

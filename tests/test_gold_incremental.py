@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pyspark.errors import PySparkException
 
+from tests.reliability import table_version
 from tests.schemas import assert_exact
 from tests.test_gold import EVENTS, SILVER_DDL, silver_row
 from zenith.lakehouse import config as names
@@ -51,10 +52,6 @@ def assert_gold_equals_full_recompute(spark, config) -> None:
     assert_exact(summary, customer_purchase_summary(silver))
     no_region = tables.read_table(spark, config, names.NULL_REGION_USERS).select("user_id", "events")
     assert_exact(no_region, null_region_counts(silver))
-
-
-def version(spark, config, table) -> int:
-    return spark.sql(f"DESCRIBE HISTORY {config.table_name(table)}").agg({"version": "max"}).first()[0]
 
 
 def run_gold_killed_after(spark, config, monkeypatch, writer: str, last) -> list[tuple]:
@@ -156,12 +153,12 @@ def test_late_event_for_an_old_date_recomputes_that_date(spark, gold_on_day_1):
 
 
 def test_no_new_silver_rows_writes_no_table_version(spark, gold_on_day_1):
-    before = {t: version(spark, gold_on_day_1, t) for t in names.TABLES if t.schema == names.GOLD}
+    before = {t: table_version(spark, gold_on_day_1, t) for t in names.TABLES if t.schema == names.GOLD}
 
     report = run_gold(spark, gold_on_day_1, log=lambda _: None)
 
     assert report.rows_in == 0
-    assert {t: version(spark, gold_on_day_1, t) for t in before} == before
+    assert {t: table_version(spark, gold_on_day_1, t) for t in before} == before
 
 
 def test_untouched_dates_are_never_read_from_silver(spark, gold_on_day_1):

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from tests.catalog import DOCS_OPERATIONS, assert_documented, operations_since
+from tests.reliability import table_version
 from tests.test_elt import assert_timings_by_layer_table_and_query
 from zenith.demo.generator import GeneratorSettings, generate
 from zenith.lakehouse import config as names
@@ -135,7 +136,7 @@ def gold_rows(spark, config):
 def table_versions(spark, config) -> dict[str, int]:
     """Each existing table's latest Delta version."""
     return {
-        table.name: spark.sql(f"DESCRIBE HISTORY {config.table_name(table)} LIMIT 1").first()["version"]
+        table.name: table_version(spark, config, table)
         for table in names.TABLES
         if (config.table_path(table) / "_delta_log").is_dir()
     }
