@@ -118,7 +118,7 @@ def run_benchmark(
         subset = new_files_landing(workdir, lakehouse, series.new_files)
         plain_new = run_plain_job(workdir, subset, "plain job (a), new files only", "plain-new")
         lines += incremental_lines(cold, series, silver_size_mib, plain_new)
-        targets += incremental_targets(cold, series, floor)
+        targets += incremental_targets(cold, series, floor, plain_new)
         result |= series_json(series, floor, plain) | {"silver_mib": silver_size_mib}
         result["plain_new_files"] = run_json(plain_new)
         result["incremental_ratio"] = series.plus_one.seconds / cold.seconds
