@@ -46,12 +46,13 @@ def cold_targets(events: int, cold: ProcessRun, plain: ProcessRun) -> list[Targe
     """The cold run against the plain job (a): at most 1.3x at 1M events, 1.5x from 5M, where silver's
     layer may take at most 1.5x the plain job's silver step too; peak memory at most 3 GB.
     """
-    limit, size = (1.5, "5M") if events >= 5_000_000 else (1.3, "1M")
+    from_5m = events >= 5_000_000
+    limit, size = (1.5, "5M") if from_5m else (1.3, "1M")
     targets = [
         Target("cold run vs plain job (a)", cold.seconds / plain.seconds, limit, note=f"at {size} events")
     ]
     silver, plain_silver = cold.timings.get("silver"), plain.timings.get("silver s")
-    if events >= 5_000_000 and silver and plain_silver:
+    if from_5m and silver and plain_silver:
         targets.append(
             Target(
                 "silver layer vs the plain job's silver step", silver / plain_silver, 1.5, note="at 5M events"
