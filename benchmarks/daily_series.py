@@ -11,7 +11,10 @@ each warms the JVM and is not counted; the figure is the median of the runs from
 
 Each run's line also counts the Delta commits it made (new commit files in the tables' logs, counted
 after the run, outside its time) beside those of (a'): a small run's cost follows its commits, each
-one a transaction and a new table version whose state the next read rebuilds.
+one a transaction and a new table version whose state the next read rebuilds. It also gives the CPU
+seconds the session's JVM spent on each, by what its threads do (Linux only, from ``/proc``): the JIT
+compilers, Spark's task threads, the garbage collector, and the rest of the driver (planning, Delta's
+log and commits, the streams). The work on the rows is the task threads' share.
 
 After the last day it prints the first and the last ten runs' times, then runs ``zenith maintain
 --retention-hours 0`` and prints each table's data files and bytes on disk before and after, against its
@@ -24,6 +27,7 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -31,6 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 from plain_medallion import bronze, gold, silver
 
 from zenith.demo.generator import generate
@@ -48,6 +53,13 @@ FIRST_COUNTED = 5  # runs before the 5th warm the JVM, the caches and the tables
 TARGET_SECONDS = 6.0
 TARGET_RATIO = 2.0
 DISK_TO_LIVE = 2.0  # after maintain: no table's files on disk more than twice its live bytes
+# The JVM's threads by what they do, from the start of their names (Linux truncates them to 15 characters).
+THREAD_KINDS = {
+    "jit": ("C1 CompilerThre", "C2 CompilerThre", "Sweeper thread"),
+    "tasks": ("Executor task l",),
+    "gc": ("GC Thread", "VM Thread"),
+}
+CPU_KINDS = (*THREAD_KINDS, "driver")  # the driver: every other thread, and those that ended meanwhile
 
 
 def day_landing(config: Config, event_file: Path, folder: Path) -> Path:
@@ -74,6 +86,47 @@ def delta_commits(folder: Path) -> int:
         for entry in log.iterdir()
         if DELTA_COMMIT.fullmatch(entry.name)
     )
+
+
+def local_jvm() -> psutil.Process | None:
+    """This process's local Spark JVM (a child named java); None through Spark Connect or without ``/proc``."""
+    if not Path("/proc/self/task").is_dir():
+        return None
+    return next((child for child in psutil.Process().children() if child.name() == "java"), None)
+
+
+def jvm_cpu(jvm: psutil.Process | None) -> tuple[float, dict[int, tuple[str, float]]]:
+    """The JVM's CPU seconds so far, and each live thread's (name, CPU seconds); nothing without a JVM."""
+    if jvm is None:
+        return 0.0, {}
+    tick, threads = os.sysconf("SC_CLK_TCK"), {}
+    for stat in Path(f"/proc/{jvm.pid}/task").glob("*/stat"):
+        try:
+            text = stat.read_text()  # "tid (name) state ...": utime and stime are fields 14 and 15
+        except OSError:  # the thread ended while the folder was read
+            continue
+        name, fields = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :].split()
+        threads[int(stat.parent.name)] = (name, (int(fields[11]) + int(fields[12])) / tick)
+    times = jvm.cpu_times()
+    return times.user + times.system, threads
+
+
+def cpu_by_kind(before: tuple, after: tuple) -> dict[str, float]:
+    """CPU seconds the JVM spent between two ``jvm_cpu`` readings, by ``CPU_KINDS``."""
+    (total_before, threads_before), (total_after, threads_after) = before, after
+    spent = dict.fromkeys(CPU_KINDS, 0.0)
+    for tid, (name, seconds) in threads_after.items():
+        kind = next((k for k, starts in THREAD_KINDS.items() if name.startswith(starts)), "driver")
+        spent[kind] += seconds - threads_before.get(tid, (name, 0.0))[1]
+    spent["driver"] = total_after - total_before - sum(spent[kind] for kind in THREAD_KINDS)
+    return spent
+
+
+def cpu_text(spent: dict[str, float]) -> str:
+    """``cpu jit 3.1, tasks 4.2, gc 0.4, driver 5.2 s``, or nothing when the JVM could not be read."""
+    if not any(spent.values()):
+        return ""
+    return "; cpu " + ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in spent.items()) + " s"
 
 
 def plain_job(spark, landing: Path, out: Path) -> float:
@@ -121,25 +174,29 @@ def main(argv: list[str] | None = None) -> int:
     setup_environment(spark, config)
     settings = GeneratorSettings(customers=800, products=300, events=args.events, files=1, days=1)
     params = RunParams(lakehouse=str(config.lakehouse))
-    runs, plain, commits = [], [], []
+    runs, plain, commits, cpu = [], [], [], []
+    jvm = local_jvm()
     try:
         for day in range(1, args.days + 1):
             (event_file,) = generate(config, settings, log=lambda line: None).event_files
             before = delta_commits(config.lakehouse)
+            cpu_before = jvm_cpu(jvm)
             started = time.monotonic()
             with contextlib.redirect_stdout(io.StringIO()):  # the answers' tables, printed each run
                 run = run_pipeline(params, log=lambda line: None)
             runs.append(time.monotonic() - started)
+            cpu_run = jvm_cpu(jvm)
             landing = day_landing(config, event_file, root / "plain-landing")
             plain_before = delta_commits(root / "plain")
             plain.append(plain_job(spark, landing, root / "plain"))
+            cpu.append((cpu_by_kind(cpu_before, cpu_run), cpu_by_kind(cpu_run, jvm_cpu(jvm))))
             commits.append(
                 (delta_commits(config.lakehouse) - before, delta_commits(root / "plain") - plain_before)
             )
             layers = ", ".join(f"{layer} {run.timings[layer]:.1f}" for layer in ("bronze", "silver", "gold"))
             print(
-                f"day {day:3d}: run {runs[-1]:5.1f} s ({layers}), {commits[-1][0]} commits; "
-                f"plain (a') {plain[-1]:4.1f} s, {commits[-1][1]} commits",
+                f"day {day:3d}: run {runs[-1]:5.1f} s ({layers}), {commits[-1][0]} commits{cpu_text(cpu[-1][0])}; "
+                f"plain (a') {plain[-1]:4.1f} s, {commits[-1][1]} commits{cpu_text(cpu[-1][1])}",
                 flush=True,
             )
         print_storage(spark, config, runs)
@@ -157,8 +214,16 @@ def main(argv: list[str] | None = None) -> int:
         f"Delta commits per run from run {FIRST_COUNTED} on: {statistics.median(c for c, _ in counted):g} "
         f"(median), (a') {statistics.median(p for _, p in counted):g}"
     )
+    for label, side in (("run", 0), ("(a')", 1)):
+        spent = {
+            kind: statistics.median(c[side][kind] for c in cpu[FIRST_COUNTED - 1 :]) for kind in CPU_KINDS
+        }
+        if any(spent.values()):
+            print(
+                f"JVM CPU per {label} from run {FIRST_COUNTED} on (medians){cpu_text(spent).removeprefix(';')}"
+            )
     if args.json:
-        figures = {"runs": runs, "plain": plain, "commits": commits}
+        figures = {"runs": runs, "plain": plain, "commits": commits, "cpu": cpu}
         print(json.dumps(figures | {"median": run_median, "plain_median": plain_median}))
     return 0
 
