@@ -2,13 +2,16 @@
 
 The fingerprint comparison is tested on hand-made folders; one real ELT.py run (plus a second
 that must not touch Spark) checks the whole path, and ``start`` with a ``get_spark`` that raises
-shows cheaply which changes make the next run take the full path.
+shows cheaply which changes make the next run take the full path. A third real run, on new events,
+closes with a status made from the stored one and what it wrote, equal to a read of the tables.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -30,6 +33,8 @@ from zenith.lakehouse.manifest import (
 )
 from zenith.lakehouse.setup import existing_local_setup, setup_environment
 from zenith.pipeline import run as run_module
+from zenith.pipeline.health import read as health_module
+from zenith.pipeline.health.read import read_health
 from zenith.pipeline.params import RunParams
 from zenith.pipeline.run import PipelineRun
 
@@ -292,6 +297,23 @@ def test_a_second_run_with_nothing_new_starts_no_spark_and_repeats_the_answers(
     assert starts_with_spark(config, monkeypatch)
     checkpoint.with_name("moved").rename(checkpoint)
     assert not starts_with_spark(config, monkeypatch)
+
+    # A run after a complete one: its status is the stored health and what the run wrote, no read of them.
+    write_events(
+        config,
+        "events-3.json",
+        event("e3", "2026-03-01T10:05:00+00:00"),
+        event("e1", "2026-03-01T10:09:00+00:00"),  # a later copy of e1: a duplicate, not silver's newest
+    )
+    with monkeypatch.context() as patch:
+        patch.setattr(health_module, "read_health", lambda *args: pytest.fail("read the health rows"))
+        third, third_out = run_elt(capsys)
+    health, live = third["run"].replay.health, read_health(spark, config)
+    assert health.newest_silver_event == dt.datetime(2026, 3, 1, 10, 5)
+    assert sorted(health.metrics) == sorted(live.metrics)
+    assert len({run_id for run_id, *_ in health.metrics}) == 2  # the first run and this one
+    assert replace(health, metrics=()) == replace(live, metrics=())
+    assert "silver  rows in 2, rows out 1, duplicates 1, quarantined 0" in status_printed(third_out)
 
     # A run that dies after it started: it removed the manifest before writing anything.
     saved = config.run_manifest.read_text()

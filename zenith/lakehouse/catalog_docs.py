@@ -273,8 +273,9 @@ TABLE_DOCS = {
     ),
     names.SILVER_BATCHES: docs(
         names.SILVER_BATCHES,
-        "One row per silver micro-batch: rows read, rows per route, and the newest trusted event time so "
-        "far, from which the next batch's watermark comes. Appended by silver's stream, once per batch.",
+        "One row per silver micro-batch: rows read, rows per route, the newest trusted event time so far, "
+        "from which the next batch's watermark comes, and the newest written to silver. Appended by "
+        "silver's stream, once per batch.",
         {
             "app_id": "Delta txnAppId of silver's stream; a new checkpoint gets a new one.",
             "batch_id": "Micro-batch id within that stream.",
@@ -288,6 +289,7 @@ TABLE_DOCS = {
             "no_region": "Rows written to silver without a region.",
             "max_event_dt": "Newest trusted event time of this batch and the earlier ones, UTC; the next "
             "batch's watermark is 3 minutes before it.",
+            "newest_silver_dt": "Newest event time of the rows this batch wrote to silver, UTC (NULL if none).",
         },
     ),
 }

@@ -53,7 +53,7 @@ GOLD_CUSTOMER_STATE = Table(SYSTEM, "gold_customer_state")
 INGESTED_FILES = Table(SYSTEM, "ingested_event_files")
 # Gold's running count of each user's silver events without a region: the data-quality list.
 NULL_REGION_USERS = Table(SYSTEM, "null_region_users")
-# One row per silver micro-batch: its counts by route and the event-time watermark it reached.
+# One row per silver micro-batch: its counts by route, the event-time watermark it reached, its newest silver event.
 SILVER_BATCHES = Table(SYSTEM, "silver_batches")
 TABLES = (
     BRONZE_EVENTS,

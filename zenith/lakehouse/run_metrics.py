@@ -25,8 +25,8 @@ def new_run_id() -> str:
 
 def record_metrics(
     spark: SparkSession, config: Config, run_id: str, metrics: dict[str, dict[str, int]]
-) -> None:
-    """Append this run's metrics, by layer then name, to ``_system.run_metrics`` in one commit."""
+) -> list[tuple]:
+    """Append this run's metrics, by layer then name, to ``_system.run_metrics`` in one commit; returns the rows."""
     now = datetime.now(UTC).replace(tzinfo=None)
     rows = [
         (run_id, now, layer, metric, int(value))
@@ -34,3 +34,4 @@ def record_metrics(
         for metric, value in values.items()
     ]
     append_table(local_rows(spark, rows, SCHEMA), config, names.RUN_METRICS)
+    return rows

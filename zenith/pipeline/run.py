@@ -7,6 +7,7 @@ notebook, as a Databricks job task and as ``python ELT.py`` on a laptop. What a 
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from zenith.lakehouse.runtime import conf_set, get_spark, small_run_settings
 from zenith.pipeline import analytics
 from zenith.pipeline.bronze import layer as bronze
 from zenith.pipeline.gold import layer as gold
-from zenith.pipeline.health.read import read_health, utc_now
+from zenith.pipeline.health.read import Health, health_after_run, utc_now
 from zenith.pipeline.health.status import format_health
 from zenith.pipeline.nothing_new import NothingNewRun, Replay
 from zenith.pipeline.params import RunParams
@@ -46,6 +47,9 @@ class PipelineRun(RecordedRun):
     log: Callable[[str], None] = print
     # Spark settings for the steps after bronze: the small-run ones when bronze loaded few rows.
     settings: dict[str, str] = field(default_factory=dict)
+    # The health the last run stored if nothing changed since, and the newest event written to silver.
+    before: Health | None = None
+    newest_silver_event: dt.datetime | None = None
 
     @classmethod
     def start(cls, params: RunParams, log: Callable[[str], None] = print) -> PipelineRun | NothingNewRun:
@@ -63,7 +67,7 @@ class PipelineRun(RecordedRun):
         spark = get_spark(config, app_name="zenith-elt")
         record = RunRecord(params.layers, started=started, timings={"session_ready_at": time.time()})
         run = cls(spark, config, params, record, Replay(landing), log)
-        prepare_lakehouse(spark, config, params, log)
+        run.before = prepare_lakehouse(spark, config, params, log)
         return run
 
     def bronze(self) -> bronze.BronzeReport | None:
@@ -75,9 +79,12 @@ class PipelineRun(RecordedRun):
 
     def silver(self) -> silver.SilverReport | None:
         """Silver's report, if silver was requested (its metrics are written with the run's)."""
-        return self._run_layer(
+        report = self._run_layer(
             "silver", lambda: silver.run_silver(self.spark, self.config, self.run_id, self._log, record=False)
         )
+        if report is not None:
+            self.newest_silver_event = report.newest_event
+        return report
 
     def gold(self) -> gold.GoldReport | None:
         """Gold's report, if gold was requested."""
@@ -117,9 +124,10 @@ class PipelineRun(RecordedRun):
             self.replay.answer_texts.update(analytics.show_answers(answers, display))
 
     def status(self) -> str:
-        """The pipeline's health as ``zenith status`` prints it (kept for the run manifest)."""
+        """The pipeline's health as ``zenith status`` prints it (kept for the run manifest; ``health_after_run``)."""
         with conf_set(self.spark, self.settings):
-            self.replay.health = read_health(self.spark, self.config)
+            wrote = self.record.recorded_metrics, self.newest_silver_event
+            self.replay.health = health_after_run(self.spark, self.config, self.before, *wrote)
         return format_health(self.replay.health, utc_now())
 
     def finish(self) -> None:

@@ -53,6 +53,8 @@ class RunRecord:
     timings: dict[str, float] = field(default_factory=dict)
     # Metrics of the layers run so far, written to ``_system.run_metrics`` in one commit per run.
     pending_metrics: dict[str, dict[str, int]] = field(default_factory=dict)
+    # The rows written to ``_system.run_metrics`` (run_id, recorded_at, layer, metric, value), for the status.
+    recorded_metrics: list[tuple] = field(default_factory=list)
 
     def add(
         self, spark: SparkSession, config: Config, layer: str, report: LayerReport, started: float
@@ -70,7 +72,7 @@ class RunRecord:
         if [layer] == last_writer and self.pending_metrics:
             self.pending_metrics[RUN_LAYER] = self._milliseconds()
             with storage_errors(), commits_tagged(spark, self.run_id):
-                record_metrics(spark, config, self.run_id, self.pending_metrics)
+                self.recorded_metrics += record_metrics(spark, config, self.run_id, self.pending_metrics)
             self.pending_metrics = {}
         self._time(layer, time.monotonic() - started, report.timings)
 

@@ -91,40 +91,84 @@ def read_health(spark: SparkSession, config: Config, runs: int = STATUS_RUNS) ->
     Bounded by the runs shown, not by history: the run-metrics commits are one per run, so the
     last ``runs`` of them give the oldest time to read; ``recorded_at`` lets Delta skip older files.
     """
-    recorded = recent_commits(spark, config, names.RUN_METRICS, runs)
-    since = recorded[-1].timestamp if len(recorded) == runs else None
+    recorded, since = ended_runs(spark, config, runs)
     metrics = []
     if recorded:
         rows = read_table(spark, config, names.RUN_METRICS)
         if since is not None:
             rows = rows.where(F.col("recorded_at") >= F.lit(since - RECORDED_SLACK))
         metrics = rows.select("run_id", "recorded_at", "layer", "metric", "value").collect()
-    commits = [
+    freshness = newest_silver_event(spark, config), newest_gold_day(spark, config)
+    commits = tagged_commits(spark, config, since, runs)
+    return Health(config.catalog, runs, tuple(map(tuple, metrics)), commits, *freshness)
+
+
+def health_after_run(
+    spark: SparkSession,
+    config: Config,
+    before: Health | None,
+    metrics: list[tuple],
+    newest_event: dt.datetime | None,
+) -> Health:
+    """What ``read_health`` reads after a run, from the health ``before`` it and what the run wrote.
+
+    ``before`` is the last run's stored health, and nothing changed between that run's end and this
+    run's start (``stored_health``, read under the run lock); ``metrics`` are the rows this run wrote
+    to ``_system.run_metrics`` and ``newest_event`` the newest event time it wrote to silver (None if
+    none). Silver only grows, so its newest event is the newer of the two. Neither the metrics nor
+    silver is read; the commits come from the tables' logs as ``read_health``'s do, and gold's newest
+    day from its Delta log (``newest_gold_day``). Without ``before`` (none stored, a full refresh,
+    Databricks), it is ``read_health``.
+    """
+    if before is None:
+        return read_health(spark, config)
+    runs = before.runs
+    _, since = ended_runs(spark, config, runs)
+    rows = (row for row in (*before.metrics, *metrics) if since is None or row[1] >= since - RECORDED_SLACK)
+    newest = max((t for t in (before.newest_silver_event, newest_event) if t is not None), default=None)
+    commits = tagged_commits(spark, config, since, runs)
+    return Health(config.catalog, runs, tuple(rows), commits, newest, newest_gold_day(spark, config))
+
+
+def ended_runs(spark: SparkSession, config: Config, runs: int) -> tuple[list[Commit], dt.datetime | None]:
+    """The run metrics' last ``runs`` commits (one per run that ended) and, if there are that many, the
+    oldest one's time: the status shows no run that ended before it."""
+    recorded = recent_commits(spark, config, names.RUN_METRICS, runs)
+    return recorded, recorded[-1].timestamp if len(recorded) == runs else None
+
+
+def tagged_commits(
+    spark: SparkSession, config: Config, since: dt.datetime | None, runs: int
+) -> tuple[Commit, ...]:
+    """The pipeline tables' commits a run tagged after ``since`` (all if None): each table's last few per run shown."""
+    return tuple(
         commit
         for table in PIPELINE_TABLES
         for commit in recent_commits(spark, config, table, runs * COMMITS_PER_RUN)
         if commit.run_id is not None and (since is None or commit.timestamp > since)
-    ]
-    return Health(config.catalog, runs, tuple(map(tuple, metrics)), tuple(commits), *freshness(spark, config))
+    )
 
 
-def freshness(spark: SparkSession, config: Config) -> tuple[dt.datetime | None, dt.date | None]:
-    """The newest event time in silver and the newest day in gold (None where there is none).
+def newest_silver_event(spark: SparkSession, config: Config) -> dt.datetime | None:
+    """The newest event time in silver (None if there is none).
 
-    The newest ``event_date`` of a table partitioned by it comes from the Delta log alone; silver's
+    The newest ``event_date`` comes from the Delta log alone (silver is partitioned by it); the
     newest time is then read from that one day's files.
     """
-    newest_event = newest_day = None
-    if table_exists(spark, config, names.SILVER_ACTIVITY):
-        silver = read_table(spark, config, names.SILVER_ACTIVITY)
-        last_day = silver.agg(F.max("event_date")).first()[0]
-        if last_day is not None:
-            on_last_day = silver.where(F.col("event_date") == F.lit(last_day))
-            newest_event = on_last_day.agg(F.max("event_dt")).first()[0]
-    if table_exists(spark, config, names.GOLD_PRODUCT_PERFORMANCE):
-        gold = read_table(spark, config, names.GOLD_PRODUCT_PERFORMANCE)
-        newest_day = gold.agg(F.max("event_date")).first()[0]
-    return newest_event, newest_day
+    if not table_exists(spark, config, names.SILVER_ACTIVITY):
+        return None
+    silver = read_table(spark, config, names.SILVER_ACTIVITY)
+    last_day = silver.agg(F.max("event_date")).first()[0]
+    if last_day is None:
+        return None
+    return silver.where(F.col("event_date") == F.lit(last_day)).agg(F.max("event_dt")).first()[0]
+
+
+def newest_gold_day(spark: SparkSession, config: Config) -> dt.date | None:
+    """The newest day in gold's product performance, from its Delta log alone (None if there is none)."""
+    if not table_exists(spark, config, names.GOLD_PRODUCT_PERFORMANCE):
+        return None
+    return read_table(spark, config, names.GOLD_PRODUCT_PERFORMANCE).agg(F.max("event_date")).first()[0]
 
 
 def stored_health(config: Config, runs: int = STATUS_RUNS) -> Health | None:

@@ -11,8 +11,8 @@ attempt did: it reads the watermark of earlier batches only, and leaves its own 
 duplicate lookup. A replayed batch counts its routes first, as its silver append may be skipped.
 A batch of few rows runs with the small-run settings and one shuffle partition (``small_batch_settings``).
 
-``_system.silver_batches`` keeps one row per batch: its counts by route and the newest event time
-seen so far, which is where the next batch's watermark comes from.
+``_system.silver_batches`` keeps one row per batch: its counts by route, the newest event time
+seen so far, which is where the next batch's watermark comes from, and the newest it wrote to silver.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from zenith.pipeline.silver.quarantine import for_quarantine
 from zenith.pipeline.silver.transforms import (
     COUNTS,
     DUPLICATE,
+    NEWEST_SILVER,
     SILVER,
     batch_counts,
     classify_events,
@@ -51,11 +52,11 @@ from zenith.pipeline.silver.transforms import (
 )
 
 SILVER_PARTITIONS = ("event_date",)  # silver's layout: a folder per event date
-RECORDED = (*COUNTS, "max_event_dt")  # a batch record's counts, in BATCHES_SCHEMA's order
+RECORDED = (*COUNTS, "max_event_dt", NEWEST_SILVER)  # a batch record's counts, in BATCHES_SCHEMA's order
 BATCHES_SCHEMA = (
     "app_id STRING, batch_id BIGINT, run_id STRING, committed_at TIMESTAMP, "
     + ", ".join(f"{name} BIGINT" for name in COUNTS)
-    + ", max_event_dt TIMESTAMP"
+    + f", max_event_dt TIMESTAMP, {NEWEST_SILVER} TIMESTAMP"
 )
 
 
@@ -215,7 +216,8 @@ def write_record(
     counts: dict,
     watermark: dt.datetime | None,
 ) -> None:
-    """Append the batch's row to ``_system.silver_batches``: its counts and the newest event time so far."""
+    """Append the batch's row to ``_system.silver_batches``: its counts, the newest event time so far and
+    the newest it wrote to silver."""
     if watermark is not None and (counts["max_event_dt"] is None or counts["max_event_dt"] < watermark):
         counts["max_event_dt"] = watermark
     app_id, batch_id = txn

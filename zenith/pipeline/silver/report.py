@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from zenith.lakehouse import config as names
 from zenith.lakehouse.config import Config
 from zenith.lakehouse.tables import read_table
 from zenith.pipeline.silver.quarantine import REASONS
-from zenith.pipeline.silver.transforms import COUNTS, DUPLICATE, SILVER, dimension_conflicts
+from zenith.pipeline.silver.transforms import COUNTS, DUPLICATE, NEWEST_SILVER, SILVER, dimension_conflicts
 
 CONFLICT_KEYS = ("product_id", "customer_id")
 
@@ -35,6 +36,7 @@ class SilverReport:
     rows_written: int
     no_region: int = 0
     conflicts: dict[str, int] = field(default_factory=dict)
+    newest_event: dt.datetime | None = None  # the newest event time written to silver (None if none)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # seconds by query
 
@@ -79,19 +81,23 @@ def silver_report(
 ) -> SilverReport:
     """The report of the run that began at ``started`` (``time.monotonic``) and ran ``query``.
 
-    Its counts are the sums of the records of the query's batches; the dimensions' conflicts are
-    counted in the same Spark job, and each dimension with any is logged as a warning.
+    Its counts are the sums of the records of the query's batches, and its newest event their
+    newest; the dimensions' conflicts are counted in the same Spark job, and each dimension with any
+    is logged as a warning.
     """
     streamed_at = time.monotonic()
     batch_ids = [progress.batchId for progress in query.recentProgress if progress.numInputRows]
     totals = dict.fromkeys((*COUNTS, *CONFLICT_KEYS), 0)
+    newest = None
     if batch_ids:  # the batches' counts and, as they were used, the dimensions' conflicts: one Spark job
         products = read_table(spark, config, names.BRONZE_PRODUCTS)
         customers = read_table(spark, config, names.BRONZE_CUSTOMERS)
         counts = batch_totals(spark, config, app_id, batch_ids).unionByName(
-            dimension_conflicts(products, customers)
+            dimension_conflicts(products, customers), allowMissingColumns=True
         )
-        totals |= {metric: int(value or 0) for metric, value in counts.collect()}
+        rows = counts.collect()
+        totals |= {row.metric: int(row.value or 0) for row in rows if row.metric in totals}
+        newest = next(row.at for row in rows if row.metric == NEWEST_SILVER)
     conflicts = {key: totals[key] for key in CONFLICT_KEYS}
     for key, n in conflicts.items():
         if n:
@@ -104,18 +110,25 @@ def silver_report(
         rows_written=totals[SILVER],
         no_region=totals["no_region"],
         conflicts=conflicts,
+        newest_event=newest,
         seconds=time.monotonic() - started,
         timings={names.SILVER_ACTIVITY.name: streamed_at - started, "report": time.monotonic() - streamed_at},
     )
 
 
 def batch_totals(spark: SparkSession, config: Config, app_id: str, batch_ids: list[int]) -> DataFrame:
-    """Rows (``metric``, ``value``): each count of these batches of the stream, summed (NULL if none)."""
+    """Rows (``metric``, ``value``): each count of these batches of the stream, summed (NULL if none);
+    and (``metric``, ``at``): their newest event written to silver (``NEWEST_SILVER``; NULL if none).
+
+    Records written before that column existed (a replayed batch's, at most) have none.
+    """
     batches = read_table(spark, config, names.SILVER_BATCHES).where(
         (F.col("app_id") == app_id) & F.col("batch_id").isin(batch_ids)
     )
     sums = batches.agg(*[F.sum(name).alias(name) for name in COUNTS])
-    return sums.unpivot([], list(COUNTS), "metric", "value")
+    newest = F.col(NEWEST_SILVER) if NEWEST_SILVER in batches.columns else F.lit(None).cast("timestamp")
+    at = batches.agg(F.lit(NEWEST_SILVER).alias("metric"), F.max(newest).alias("at"))
+    return sums.unpivot([], list(COUNTS), "metric", "value").unionByName(at, allowMissingColumns=True)
 
 
 def log_report(report: SilverReport, log: Callable[[str], None]) -> None:

@@ -22,6 +22,8 @@ SILVER = "silver"
 DUPLICATE = "duplicate"
 ROUTES = (*REASONS, DUPLICATE, SILVER)
 COUNTS = ("rows_read", *ROUTES, "late_dropped", "no_region")
+# The newest event time a batch wrote to silver (NULL if it wrote none): the batches' newest is silver's.
+NEWEST_SILVER = "newest_silver_dt"
 
 
 # --- Dimensions ---------------------------------------------------------------------------------
@@ -194,7 +196,7 @@ def to_silver(routed: DataFrame) -> DataFrame:
 
 
 def count_columns() -> list[Column]:
-    """Rows read, rows per route, late rows, silver rows without a region, newest trusted time."""
+    """Rows read, rows per route, late rows, silver rows without a region, newest trusted time, newest silver time."""
     goes_to_silver = F.col("route") == SILVER
     return [
         F.count(F.lit(1)).alias("rows_read"),
@@ -202,6 +204,7 @@ def count_columns() -> list[Column]:
         F.count_if(F.col("late")).alias("late_dropped"),
         F.count_if(goes_to_silver & F.col("region").isNull()).alias("no_region"),
         F.max(F.when(F.col("quarantine_reason").isNull(), F.col("event_dt"))).alias("max_event_dt"),
+        F.max(F.when(goes_to_silver, F.col("event_dt"))).alias(NEWEST_SILVER),
     ]
 
 
