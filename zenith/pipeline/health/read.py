@@ -4,6 +4,8 @@
 slice of every pipeline table's Delta history (which run tagged each commit), the newest event time
 in silver and the newest day in gold. ``zenith.pipeline.health.status`` turns those rows into text, so the
 text is the same from a live read and from the rows a run stored in its manifest (``stored_health``).
+At the end of a run that found the last run's rows stored, ``health_after_run`` gives the same rows
+from those and what the run wrote, without reading the metrics or silver.
 
 A run that ended recorded its metrics in one commit after its last write. A run whose tagged
 commits have no metrics stopped after writing something (killed, failed, or still running): it is
