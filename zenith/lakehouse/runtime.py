@@ -59,6 +59,14 @@ LOCAL_CONF = {
     # messages. A classic session records it with four calls to the JVM per function, which Spark's own
     # docs call a non-trivial overhead: a small run spent about 0.7 s of 11 on them.
     "spark.python.sql.dataFrameDebugging.enabled": "false",
+    # Delta's commits and the streams' checkpoint files are written through Hadoop's FileSystem, not its
+    # FileContext. Without Hadoop's native library, FileContext starts a `readlink` process for each status
+    # it takes of a local file: about 150 processes in a small run. On a local disk both ways do the same:
+    # write a temporary file, then rename it unless the target exists.
+    "spark.delta.logStore.file.impl": "io.delta.storage.LocalLogStore",
+    "spark.sql.streaming.checkpointFileManagerClass": (
+        "org.apache.spark.sql.execution.streaming.checkpointing.FileSystemBasedCheckpointFileManager"
+    ),
     "spark.driver.memory": "1536m",
     "spark.driver.extraJavaOptions": " ".join(
         (
